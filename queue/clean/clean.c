@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT
+ * clean.c - qmail-clean: remove queue files when qmail-send asks.
+ *
+ * Runs as:    qmailq (production), the caller (sandbox); started by qmail-start.
+ * Trusted:    qmail-send on the other end of fd 0/1; still every request is checked.
+ * Hostile:    nothing beyond a confused peer: a malformed request gets 'x'.
+ * May touch:  <home>/queue intd/ mess/ todo/ (unlink by id) and pid/ (stale files).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mail/exitcode.h"
+#include "num.h"
+#include "qfs.h"
+#include "clean.h"
+
+/* clean_unlink - remove one queue file; an already missing file counts as done */
+static int
+clean_unlink(enum qfs_dir dir, unsigned long id)
+{
+	char fn[64];
+
+	if (qfs_path(fn, sizeof(fn), dir, id) < 0)
+		return -1;
+	if (unlink(fn) < 0 && errno != ENOENT) {
+		log_warning("qmail-clean: unlink %s: %m", fn);
+		return -1;
+	}
+	return 0;
+}
+
+/* clean_request - the request whitelist: foop/DIGITS or todo/DIGITS */
+char
+clean_request(const char *req, size_t len)
+{
+	char digits[CLEAN_REQ_MAX];
+	enum qfs_dir other;
+	unsigned long id;
+
+	if (len < 6 || len >= CLEAN_REQ_MAX)
+		return CLEAN_MALFORMED;
+	if (memcmp(req, "foop/", 5) == 0)
+		other = QFS_MESS;
+	else if (memcmp(req, "todo/", 5) == 0)
+		other = QFS_TODO;
+	else
+		return CLEAN_MALFORMED;
+	for (size_t i = 5; i < len; i++)
+		if (req[i] < '0' || req[i] > '9')
+			return CLEAN_MALFORMED;
+	memcpy(digits, req + 5, len - 5);
+	digits[len - 5] = '\0';
+	if (num_parse_uint(digits, 0, (unsigned long)-1, &id) < 0)
+		return CLEAN_MALFORMED;
+	/* intd first, as qmail: the mess or todo file is the one that still counts */
+	if (clean_unlink(QFS_INTD, id) < 0 || clean_unlink(other, id) < 0)
+		return CLEAN_FAILED;
+	return CLEAN_DONE;
+}
+
+/* clean_pid - pid/ files belong to qmail-queue runs that died (DEATH is 24 h) */
+int
+clean_pid(time_t now)
+{
+	char fn[300];
+	struct dirent *d;
+	struct stat st;
+	DIR *dir = opendir("pid");
+	int n = 0;
+
+	if (dir == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (snprintf(fn, sizeof(fn), "pid/%s", d->d_name) >= (int)sizeof(fn))
+			continue;
+		if (stat(fn, &st) < 0 || now < st.st_mtime + CLEAN_OSSIFIED)
+			continue;
+		if (unlink(fn) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* clean_answer - one byte to qmail-send; if it is gone there is nobody to serve */
+static void
+clean_answer(int out, char c)
+{
+	ssize_t w;
+
+	while ((w = write(out, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (w != 1)
+		log_fatal(EXIT_PERM, "qmail-clean: write answer: %m");
+}
+
+/* clean_run - read NUL-terminated requests; over-long ones are skipped to their NUL */
+int
+clean_run(const char *home, int in, int out)
+{
+	char inbuf[4096], req[CLEAN_REQ_MAX];
+	size_t len = 0, pos = 0, have = 0;
+	int toolong = 0, sweep = 0;
+
+	if (chdir(home) < 0 || chdir("queue") < 0) {
+		log_err("qmail-clean: chdir %s/queue: %m", home);
+		return EXIT_TEMP;
+	}
+	for (;;) {
+		if (sweep-- == 0) {
+			clean_pid(time(NULL));
+			sweep = CLEAN_PID_EVERY;
+		}
+		for (;;) {	/* gather one request */
+			if (pos == have) {
+				ssize_t n = read(in, inbuf, sizeof(inbuf));
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					return n < 0 ? EXIT_TEMP : 0;
+				pos = 0;
+				have = (size_t)n;
+			}
+			char c = inbuf[pos++];
+
+			if (c == '\0')
+				break;
+			if (len < sizeof(req))
+				req[len++] = c;
+			else
+				toolong = 1;
+		}
+		clean_answer(out, toolong ? CLEAN_MALFORMED : clean_request(req, len));
+		len = 0;
+		toolong = 0;
+	}
+}
