@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT
+ * smtp_cmd.c - the SMTP verbs other than DATA: HELO EHLO MAIL RCPT RSET NOOP QUIT HELP VRFY.
+ *
+ * Runs as:    qmaild, one process per connection (handlers/smtpd).
+ * Hostile:    the argument of every command (a bounded, NUL-free line).
+ * Trusted:    the configuration; RELAYCLIENT from the unit or tcpserver rules.
+ * May touch:  the session (replies are buffered in its io), fd 2 (journal).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "smtp_reply.h"
+#include "smtpd.h"
+
+/* smtp_tx_reset - forget the sender and the recipients (RSET, HELO, after DATA) */
+void
+smtp_tx_reset(struct smtp_session *s)
+{
+	s->seenmail = 0;
+	s->nrcpt = 0;
+	s->msgsize = 0;
+	buf_reset(&s->mailfrom);
+	buf_reset(&s->rcptto);
+}
+
+static void
+smtp_sethelo(struct smtp_session *s, const char *arg)
+{
+	if (buf_cpys(&s->helo, arg) < 0)
+		buf_reset(&s->helo);
+	s->seenhelo = 1;
+	smtp_tx_reset(s);
+}
+
+void
+smtp_helo(struct smtp_session *s, const char *arg)
+{
+	smtp_sethelo(s, arg);
+	smtp_outf(s, SMTP_R_HELO_FMT, buf_str(&s->conf->greeting));
+}
+
+/* smtp_ehlo - the greeting plus our extensions (RFC 5321 section 4.1.1.1) */
+void
+smtp_ehlo(struct smtp_session *s, const char *arg)
+{
+	const char *const *k;
+	char size[64];
+
+	smtp_sethelo(s, arg);
+	smtp_outf(s, SMTP_R_EHLO_FIRST_FMT, buf_str(&s->conf->greeting));
+	if (s->conf->databytes) {
+		snprintf(size, sizeof(size), SMTP_R_EHLO_SIZE_FMT, s->conf->databytes);
+		smtp_outf(s, "250-%s", size);
+	}
+	for (k = SMTP_R_EHLO_KEYWORDS; *k; k++)
+		if (k[1])
+			smtp_outf(s, "250-%s", *k);
+		else
+			smtp_outf(s, "250 %s", *k);
+}
+
+void
+smtp_mail(struct smtp_session *s, const char *arg)
+{
+	const char *params, *refuse;
+	struct buf addr;
+
+	if (s->seenmail) {
+		smtp_out(s, SMTP_R_NESTED_MAIL);
+		return;
+	}
+	buf_init(&addr, SMTP_ADDR_MAX + 1);
+	refuse = smtp_addr_parse(arg, "from", &addr, &params);
+	if (refuse == NULL)
+		refuse = smtp_mail_params(params, s->conf->databytes, &s->msgsize);
+	if (refuse) {
+		smtp_log(s, "reject mail", refuse);
+		smtp_out(s, refuse);
+	} else {
+		smtp_tx_reset(s);
+		buf_cpy(&s->mailfrom, buf_str(&addr), buf_len(&addr));
+		s->seenmail = 1;
+		smtp_log(s, "accept mail", NULL);
+		smtp_out(s, SMTP_R_MAIL_OK);
+	}
+	buf_free(&addr);
+}
+
+/* smtp_rcpt_check - the reply refusing addr, or NULL; RELAYCLIENT's suffix is added */
+static const char *
+smtp_rcpt_check(struct smtp_session *s, struct buf *addr)
+{
+	if (buf_len(addr) == 0)
+		return SMTP_R_ADDR_SYNTAX;
+	if (s->nrcpt >= SMTP_RCPT_MAX)
+		return SMTP_R_TOOMANYRCPT;
+	if (s->conf->relayclient) {
+		if (buf_cats(addr, s->conf->relayclient) < 0)
+			return SMTP_R_ADDR_SYNTAX;
+		return NULL;
+	}
+	return smtp_rcpthosts(s->conf, buf_str(addr)) ? NULL : SMTP_R_NOGATEWAY;
+}
+
+void
+smtp_rcpt(struct smtp_session *s, const char *arg)
+{
+	const char *params, *refuse;
+	char detail[SMTP_ADDR_MAX + 128];
+	struct buf addr;
+
+	buf_init(&addr, 2 * SMTP_ADDR_MAX);
+	refuse = smtp_addr_parse(arg, "to", &addr, &params);
+	if (refuse == NULL && *params)
+		refuse = SMTP_R_PARAM;
+	if (refuse == NULL) {
+		smtp_addr_localip(&addr, s->conf);
+		refuse = smtp_rcpt_check(s, &addr);
+	}
+	snprintf(detail, sizeof(detail), "to=<%s>%s%s", buf_str(&addr),
+	    refuse ? " reason=" : "", refuse ? refuse : "");
+	if (refuse == NULL && (buf_catc(&s->rcptto, 'T') < 0 ||
+	    buf_cat(&s->rcptto, buf_str(&addr), buf_len(&addr) + 1) < 0))
+		refuse = SMTP_R_TOOMANYRCPT;
+	smtp_log(s, refuse ? "reject rcpt" : "accept rcpt", detail);
+	if (refuse)
+		smtp_out(s, refuse);
+	else {
+		s->nrcpt++;
+		smtp_out(s, SMTP_R_RCPT_OK);
+	}
+	buf_free(&addr);
+}
+
+void
+smtp_rset(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_tx_reset(s);
+	smtp_out(s, SMTP_R_RSET);
+}
+
+void
+smtp_noop(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_out(s, SMTP_R_NOOP);
+}
+
+void
+smtp_quit(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_outf(s, SMTP_R_QUIT_FMT, buf_str(&s->conf->greeting));
+	s->done = 1;
+}
+
+void
+smtp_help(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_out(s, SMTP_R_HELP);
+}
+
+/* smtp_vrfy - as qmail: no address harvesting, but no refusal either (RFC 5321 3.5.3) */
+void
+smtp_vrfy(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_out(s, SMTP_R_VRFY);
+}

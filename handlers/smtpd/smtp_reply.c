@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT
+ * smtp_reply.c - the wording of every qmail-smtpd reply, readable in one screen.
+ *
+ * Runs as:    qmaild, one process per connection (handlers/smtpd).
+ * Hostile:    nothing here; only constant text.
+ * May touch:  nothing.
+ * Wording follows qmail-smtpd where it has a reply; the enhanced status code
+ * moves from qmail's "(#x.y.z)" suffix to the front (RFC 2034).
+ */
+#include "smtp_reply.h"
+
+const char *const SMTP_R_EHLO_KEYWORDS[] = {
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", 0
+};
+const char SMTP_R_NOOP[] = "250 2.0.0 ok";
+const char SMTP_R_RSET[] = "250 2.0.0 flushed";
+const char SMTP_R_HELP[] = "214 2.0.0 sqmail, see qmail-smtpd(8)";
+const char SMTP_R_VRFY[] = "252 2.1.5 send some mail, i'll try my best";
+const char SMTP_R_MAIL_OK[] = "250 2.1.0 ok";
+const char SMTP_R_RCPT_OK[] = "250 2.1.5 ok";
+const char SMTP_R_DATA_GO[] = "354 go ahead";
+const char SMTP_R_QQ_START[] = "451 4.3.0 qqt failure";
+const char SMTP_R_TOOBIG[] = "552 5.3.4 sorry, that message size exceeds my databytes limit";
+const char SMTP_R_HOPS[] = "554 5.4.6 too many hops, this message is looping";
+const char SMTP_R_BARELF[] = "451 4.5.0 See http://pobox.com/~djb/docs/smtplf.html.";
+const char SMTP_R_TIMEOUT[] = "451 4.4.2 timeout";
+const char SMTP_R_CONTROLS[] = "421 4.3.0 unable to read controls";
+const char SMTP_R_LOCAL_ERROR[] = "421 4.3.0 local error, closing connection";
+const char SMTP_R_UNIMPL[] = "502 5.5.1 unimplemented";
+const char SMTP_R_TOOLONG[] = "500 5.5.2 line too long";
+const char SMTP_R_NUL[] = "500 5.5.2 NUL byte in command";
+const char SMTP_R_TOOMANYBAD[] = "421 4.7.0 too many bad commands, closing connection";
+const char SMTP_R_WANTMAIL[] = "503 5.5.1 MAIL first";
+const char SMTP_R_WANTRCPT[] = "503 5.5.1 RCPT first";
+const char SMTP_R_NESTED_MAIL[] = "503 5.5.1 MAIL already given, RSET first";
+const char SMTP_R_ADDR_SYNTAX[] = "501 5.1.3 syntax error in address";
+const char SMTP_R_PARAM[] = "555 5.5.4 unsupported parameter";
+const char SMTP_R_PARAM_SYNTAX[] = "501 5.5.4 syntax error in parameter";
+const char SMTP_R_NOGATEWAY[] = "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts";
+const char SMTP_R_TOOMANYRCPT[] = "452 4.5.3 too many recipients";

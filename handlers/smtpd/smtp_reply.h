@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SQ_SMTP_REPLY_H
+#define SQ_SMTP_REPLY_H
+
+/* Every reply qmail-smtpd can send, in one place (smtp_reply.c). Each carries
+ * an enhanced status code (RFC 2034, RFC 3463), except the 354 intermediate
+ * reply, which RFC 2034 leaves without one. *_FMT are printf formats, macros so that the compiler checks them. */
+
+#define SMTP_R_GREETING_FMT "220 %s ESMTP"
+#define SMTP_R_QUIT_FMT "221 2.0.0 %s"
+#define SMTP_R_HELO_FMT "250 %s"
+#define SMTP_R_EHLO_FIRST_FMT "250-%s"
+#define SMTP_R_EHLO_SIZE_FMT "SIZE %zu"
+extern const char *const SMTP_R_EHLO_KEYWORDS[];
+extern const char SMTP_R_NOOP[];
+extern const char SMTP_R_RSET[];
+extern const char SMTP_R_HELP[];
+extern const char SMTP_R_VRFY[];
+extern const char SMTP_R_MAIL_OK[];
+extern const char SMTP_R_RCPT_OK[];
+extern const char SMTP_R_DATA_GO[];
+#define SMTP_R_QUEUED_FMT "250 2.0.0 ok %lld qp %ld"
+#define SMTP_R_QQ_TEMP_FMT "451 %s %s"
+#define SMTP_R_QQ_PERM_FMT "554 %s %s"
+extern const char SMTP_R_QQ_START[];
+extern const char SMTP_R_TOOBIG[];
+extern const char SMTP_R_HOPS[];
+extern const char SMTP_R_BARELF[];
+extern const char SMTP_R_TIMEOUT[];
+extern const char SMTP_R_CONTROLS[];
+extern const char SMTP_R_LOCAL_ERROR[];
+extern const char SMTP_R_UNIMPL[];
+extern const char SMTP_R_TOOLONG[];
+extern const char SMTP_R_NUL[];
+extern const char SMTP_R_TOOMANYBAD[];
+extern const char SMTP_R_WANTMAIL[];
+extern const char SMTP_R_WANTRCPT[];
+extern const char SMTP_R_NESTED_MAIL[];
+extern const char SMTP_R_ADDR_SYNTAX[];
+extern const char SMTP_R_PARAM[];
+extern const char SMTP_R_PARAM_SYNTAX[];
+extern const char SMTP_R_NOGATEWAY[];
+extern const char SMTP_R_TOOMANYRCPT[];
+
+#endif

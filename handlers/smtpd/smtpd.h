@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SQ_SMTPD_H
+#define SQ_SMTPD_H
+
+#include <stddef.h>
+#include <cdb.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "io.h"
+#include "peer.h"
+
+/* Limits (RFC 5321 section 4.5.3.1 gives 512 for a command line; extensions
+ * make it longer, so we allow 1000 plus slack and refuse beyond). */
+#define SMTP_LINE_MAX		1024	/* command line incl. CRLF */
+#define SMTP_ADDR_MAX		900	/* as qmail: longer is a syntax error */
+#define SMTP_RCPT_MAX		1000	/* recipients per message */
+#define SMTP_BADCMD_MAX		10	/* unknown/bad commands before 421 */
+#define SMTP_MAXHOPS		100	/* Received + Delivered-To lines */
+
+/* Exit codes of qmail-smtpd (qmail-smtpd(8) EXIT STATUS) */
+#define SMTPD_EXIT_OK		0	/* QUIT */
+#define SMTPD_EXIT_DROP		1	/* client gone, timeout, protocol violation */
+
+/* Configuration, read once before the first client byte; read-only after. */
+struct smtpd_conf {
+	struct buf me;			/* control/me */
+	struct buf greeting;		/* control/smtpgreeting, default me */
+	struct buf localiphost;		/* control/localiphost, default me */
+	unsigned long timeout;		/* control/timeoutsmtpd, seconds per read */
+	size_t databytes;		/* control/databytes or $DATABYTES; 0 = none */
+	struct cfg_list rcpthosts;	/* control/rcpthosts */
+	struct cdb mrh;			/* control/morercpthosts.cdb, if mrh_ok */
+	int mrh_ok;
+	const char *relayclient;	/* $RELAYCLIENT, or NULL */
+};
+
+/* One SMTP connection. */
+struct smtp_session {
+	struct io *io;
+	const struct smtpd_conf *conf;
+	const struct peer *peer;
+	struct buf helo;		/* HELO/EHLO argument */
+	int seenhelo;
+	int seenmail;			/* a MAIL transaction is open */
+	struct buf mailfrom;
+	struct buf rcptto;		/* T<addr>\0 for every accepted recipient */
+	size_t nrcpt;
+	size_t msgsize;			/* MAIL ... SIZE=, 0 when not given */
+	unsigned badcmds;
+	int done;			/* leave the command loop */
+	int exitcode;
+	char line[SMTP_LINE_MAX];
+};
+
+/* smtp_session.c */
+void smtp_session_init(struct smtp_session *s, struct io *io,
+    const struct smtpd_conf *conf, const struct peer *peer);
+void smtp_session_free(struct smtp_session *s);
+int smtp_session_run(struct smtp_session *s);
+void smtp_out(struct smtp_session *s, const char *reply);
+void smtp_outf(struct smtp_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void smtp_drop(struct smtp_session *s, const char *reply);
+void smtp_log(const struct smtp_session *s, const char *event, const char *detail);
+
+/* smtp_cmd.c: the verbs; each takes the argument after the verb */
+void smtp_helo(struct smtp_session *s, const char *arg);
+void smtp_ehlo(struct smtp_session *s, const char *arg);
+void smtp_mail(struct smtp_session *s, const char *arg);
+void smtp_rcpt(struct smtp_session *s, const char *arg);
+void smtp_rset(struct smtp_session *s, const char *arg);
+void smtp_noop(struct smtp_session *s, const char *arg);
+void smtp_quit(struct smtp_session *s, const char *arg);
+void smtp_help(struct smtp_session *s, const char *arg);
+void smtp_vrfy(struct smtp_session *s, const char *arg);
+void smtp_tx_reset(struct smtp_session *s);
+
+/* smtp_data.c */
+void smtp_data(struct smtp_session *s, const char *arg);
+
+/* smtp_addr.c: "FROM:<addr> params" parsing; returns a reply on error, else NULL */
+const char *smtp_addr_parse(const char *arg, const char *keyword, struct buf *addr,
+    const char **params);
+const char *smtp_mail_params(const char *params, size_t databytes, size_t *size);
+void smtp_addr_localip(struct buf *addr, const struct smtpd_conf *conf);
+
+/* smtp_relay.c: may this recipient be accepted without RELAYCLIENT? */
+int smtp_rcpthosts(const struct smtpd_conf *conf, const char *addr);
+
+/* smtpd_serve.c: controls, peer and session on rfd/wfd; the exit code */
+int smtpd_serve(int rfd, int wfd);
+
+/* smtp_conf.c */
+int smtpd_conf_load(struct smtpd_conf *conf);
+void smtpd_conf_free(struct smtpd_conf *conf);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT
+ * test_smtp_session.c - the SMTP engine over a socketpair: verbs, sequence, relay control.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp_harness.h"
+
+TestSuite(smtp, .init = harness_setup, .fini = harness_teardown, .timeout = 20);
+
+static char *
+run(const char *lines, int *exitcode)
+{
+	struct session_result r;
+	char *in = harness_crlf(lines), *norm;
+
+	harness_session(in, strlen(in), 0, &r);
+	free(in);
+	norm = harness_norm(r.out);
+	free(r.out);
+	if (exitcode)
+		*exitcode = r.exitcode;
+	return norm;
+}
+
+Test(smtp, simple_message_is_queued)
+{
+	int code;
+	char *out = run("HELO client.test\nMAIL FROM:<a@b.test>\nRCPT TO:<u@example.com>\n"
+	    "DATA\nSubject: hi\n\nbody\n.\nQUIT\n", &code);
+	char *msg, *env;
+	size_t envlen;
+
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 test.example\n250 2.1.0 ok\n"
+	    "250 2.1.5 ok\n354 go ahead\n250 2.0.0 ok N qp N\n221 2.0.0 test.example\n");
+	cr_assert_eq(code, 0);
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(msg);
+	cr_assert(strncmp(msg, "Received: from unknown (HELO client.test) (192.0.2.7)\n"
+	    "  by test.example with SMTP; ", 82) == 0, "%s", msg);
+	cr_assert(strstr(msg, " -0000\nSubject: hi\n\nbody\n") != NULL, "%s", msg);
+	env = harness_read_rec("env", &envlen);
+	cr_assert_eq(envlen, sizeof("Fa@b.test\0Tu@example.com\0"));
+	cr_assert(memcmp(env, "Fa@b.test\0Tu@example.com\0\0", envlen) == 0);
+	free(msg);
+	free(env);
+	free(out);
+}
