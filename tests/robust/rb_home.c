@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT
+ * rb_home.c - a temporary qmail home for a robustness test, and queue counts.
+ *
+ * Runs as:    the Criterion worker of a robustness test.
+ * Trusted:    $SQ_SRCDIR, $SQ_BUILDDIR, $TMPDIR (set by make check).
+ * May touch:  a fresh mkdtemp directory and nothing outside it.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rb.h"
+
+/* rb_path - "HOME/fmt..." into out */
+void
+rb_path(const struct rb_home *h, char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(out, size, "%s/", h->dir);
+	if (n < 0 || (size_t)n >= size)
+		abort();
+	va_start(ap, fmt);
+	if ((size_t)vsnprintf(out + n, size - n, fmt, ap) >= size - n)
+		abort();
+	va_end(ap);
+}
+
+/* run - fork/exec argv and wait; the exit status or -1 */
+static int
+run(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* rb_home_make - mkdtemp under TMPDIR, run mkhome.sh, export QMAILHOME */
+int
+rb_home_make(struct rb_home *h, const char *tag, int before_mkhome(struct rb_home *))
+{
+	const char *src = getenv("SQ_SRCDIR"), *build = getenv("SQ_BUILDDIR");
+	const char *tmp = getenv("TMPDIR");
+	char script[RB_PATH_MAX + 64], real[PATH_MAX];
+
+	memset(h, 0, sizeof(*h));
+	if (src == NULL || build == NULL || realpath(build, real) == NULL ||
+	    strlen(real) >= sizeof(h->build))
+		return -1;
+	memcpy(h->build, real, strlen(real) + 1);
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(h->dir, sizeof(h->dir), "%s/sq-robust-%s-XXXXXX", tmp, tag);
+	if (mkdtemp(h->dir) == NULL)
+		return -1;
+	/* mkhome.sh and qmail-local want an absolute, symlink-free path */
+	if (realpath(h->dir, real) == NULL || strlen(real) >= sizeof(h->dir))
+		return -1;
+	memcpy(h->dir, real, strlen(real) + 1);
+	rb_path(h, h->log, sizeof(h->log), "daemons.log");
+	if (before_mkhome != NULL && before_mkhome(h) < 0)
+		return -1;
+	snprintf(script, sizeof(script), "%s/sandbox-tools/mkhome.sh", src);
+	char *argv[] = { "sh", script, h->dir, h->build, NULL };
+	if (run(argv) != 0)
+		return -1;
+	setenv("QMAILHOME", h->dir, 1);
+	return 0;
+}
+
+/* rb_home_remove - rm -rf the home (after rb_world_kill) */
+void
+rb_home_remove(struct rb_home *h)
+{
+	if (h->dir[0] == '/' && strstr(h->dir, "/sq-robust-") != NULL) {
+		if (getenv("SQ_ROBUST_KEEP") != NULL) {
+			fprintf(stderr, "# robust: kept %s\n", h->dir);
+			return;
+		}
+		char *argv[] = { "rm", "-rf", h->dir, NULL };
+		run(argv);
+	}
+}
+
+/* rb_have - does HOME/bin/NAME exist (is the program built)? */
+int
+rb_have(const struct rb_home *h, const char *name)
+{
+	char path[RB_PATH_MAX + 64];
+
+	rb_path(h, path, sizeof(path), "bin/%s", name);
+	return access(path, X_OK) == 0;
+}
+
+/* walk - count regular files below dir; append "rel\n" to list when given */
+static size_t
+walk(const char *dir, const char *rel, char **list, size_t *llen)
+{
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((d = readdir(dp)) != NULL) {
+		char path[RB_PATH_MAX * 2], sub[RB_PATH_MAX];
+		struct stat st;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		snprintf(sub, sizeof(sub), "%s/%s", rel, d->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			n += walk(path, sub, list, llen);
+			continue;
+		}
+		n++;
+		if (list != NULL) {
+			size_t l = strlen(sub);
+			char *p = realloc(*list, *llen + l + 2);
+
+			if (p == NULL)
+				abort();
+			memcpy(p + *llen, sub, l);
+			p[*llen + l] = '\n';
+			p[*llen + l + 1] = '\0';
+			*list = p;
+			*llen += l + 1;
+		}
+	}
+	closedir(dp);
+	return n;
+}
+
+/* rb_count - regular files below HOME/queue/SUB (recursive) */
+size_t
+rb_count(const struct rb_home *h, const char *sub)
+{
+	char path[RB_PATH_MAX + 64];
+
+	rb_path(h, path, sizeof(path), "queue/%s", sub);
+	return walk(path, sub, NULL, NULL);
+}
+
+/* rb_queue_busy - files in todo/ + info/ + local/ */
+size_t
+rb_queue_busy(const struct rb_home *h)
+{
+	return rb_count(h, "todo") + rb_count(h, "info") + rb_count(h, "local");
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* rb_snapshot - sorted list of the files in pid/ mess/ intd/ todo/, one per line */
+char *
+rb_snapshot(const struct rb_home *h)
+{
+	static const char *const dirs[] = { "pid", "mess", "intd", "todo" };
+	char *list = calloc(1, 1), *out, **lines, *p;
+	size_t llen = 0, n = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char path[RB_PATH_MAX + 64];
+
+		rb_path(h, path, sizeof(path), "queue/%s", dirs[i]);
+		n += walk(path, dirs[i], &list, &llen);
+	}
+	lines = calloc(n + 1, sizeof(*lines));
+	out = calloc(1, llen + 1);
+	if (list == NULL || lines == NULL || out == NULL)
+		abort();
+	for (i = 0, p = strtok(list, "\n"); p != NULL && i < n; p = strtok(NULL, "\n"))
+		lines[i++] = p;
+	qsort(lines, i, sizeof(*lines), cmp_line);
+	for (n = i, i = 0, p = out; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		memcpy(p, lines[i], l);
+		p[l] = '\n';
+		p += l + 1;
+	}
+	*p = '\0';
+	free(lines);
+	free(list);
+	return out;
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT
+ * test_crash.c - crash test: inject >= 1,000 messages while a killer SIGKILLs
+ * qmail-send, its children and qmail-queue at random moments; qmail-start is
+ * restarted whenever it dies. Then every acknowledged message must be in
+ * alice's Maildir, whole; duplicates (allowed by qmail's guarantee) are counted
+ * and reported, not failed on.
+ *
+ * Runs as:    the Criterion worker (root in CI, any user elsewhere), in its own
+ *             session: the killer only signals processes of that session whose
+ *             executable is in $SQ_BUILDDIR (rb_proc.c).
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rb.h"
+
+#define CRASH_ACK_QQ	1000	/* acknowledged qmail-queue injections wanted */
+#define CRASH_ACK_SMTP	150	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
+#define CRASH_QQ_JOBS	4
+#define CRASH_SMTP_JOBS	2
+#define CRASH_MAXID	6000
+#define INJECT_MS	150000	/* bound on the injection phase */
+#define DRAIN_MS	100000	/* bound on the final delivery phase */
+
+enum via { VIA_NONE, VIA_QQ, VIA_SMTP };
+
+struct shared {
+	unsigned next;			/* next message id */
+	unsigned acked[3];		/* by via */
+	unsigned tried[3];
+	int rc[CRASH_MAXID];		/* qmail-queue exit code or SMTP reply code */
+	unsigned char via[CRASH_MAXID];
+};
+
+/* Who the killer picks, and how often relative to the others. */
+static const struct target {
+	const char *name;
+	int weight;
+} targets[] = {
+	{ "qmail-queue", 30 }, { "qmail-send", 12 }, { "qmail-local", 20 },
+	{ "qmail-lspawn", 8 }, { "qmail-clean", 10 }, { "qmail-rspawn", 4 },
+	{ "qmail-smtpd", 8 }, { "qmail-start", 2 }, { NULL, 0 },
+};
+
+static struct rb_home home;
+static struct shared *sh;
+static unsigned kills[16], restarts, stalls;
+
+static void
+setup(void)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert(sh != MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+	cr_assert_eq(rb_world_init(), 0, "cannot get a session of our own");
+	cr_assert_eq(rb_home_make(&home, "crash", NULL), 0, "mkhome.sh failed");
+}
+
+static void
+teardown(void)
+{
+	rb_world_kill();
+	rb_home_remove(&home);
+}
+
+/* injector - one child: inject new ids until the shared quota is reached */
+static void
+injector(enum via via, unsigned quota, long long deadline)
+{
+	char reply[256];
+
+	srandom((unsigned)getpid());
+	while (__atomic_load_n(&sh->acked[via], __ATOMIC_SEQ_CST) < quota &&
+	    rb_now_ms() < deadline) {
+		unsigned id = __atomic_fetch_add(&sh->next, 1, __ATOMIC_SEQ_CST);
+		size_t len;
+		char *m;
+		int rc;
+
+		if (id >= CRASH_MAXID)
+			break;
+		m = rb_msg(id, rb_msg_size(id), &len);
+		sh->via[id] = (unsigned char)via;
+		__atomic_fetch_add(&sh->tried[via], 1, __ATOMIC_SEQ_CST);
+		if (via == VIA_QQ)
+			rc = rb_qq(&home, m, len, "bob@sandbox.test", "alice@sandbox.test");
+		else
+			rc = rb_smtp_send(&home, m, len, "bob@sandbox.test",
+			    "alice@sandbox.test", reply, sizeof(reply));
+		sh->rc[id] = rc;
+		if (rc == (via == VIA_QQ ? 0 : 250))
+			__atomic_fetch_add(&sh->acked[via], 1, __ATOMIC_SEQ_CST);
+		free(m);
+	}
+	_exit(0);
+}
+
+/* kill_one - SIGKILL one of our qmail processes, chosen by weight */
+static void
+kill_one(void)
+{
+	struct rb_proc p[256];
+	size_t n = rb_procs(&home, p, 256), i, pick = 0;
+	int w[256], total = 0, r, j;
+
+	for (i = 0; i < n; i++) {
+		w[i] = 0;
+		for (j = 0; targets[j].name != NULL; j++)
+			if (strcmp(p[i].name, targets[j].name) == 0)
+				w[i] = targets[j].weight;
+		total += w[i];
+	}
+	if (total == 0)
+		return;
+	for (r = (int)(random() % total), i = 0; i < n; i++) {
+		if (r < w[i]) {
+			pick = i;
+			break;
+		}
+		r -= w[i];
+	}
+	if (kill(p[pick].pid, SIGKILL) == 0)
+		for (j = 0; targets[j].name != NULL; j++)
+			if (strcmp(p[pick].name, targets[j].name) == 0)
+				kills[j]++;
+}
+
+/* supervise - restart qmail-start when it died or qmail-send is missing */
+static void
+supervise(long long *send_seen)
+{
+	long long now = rb_now_ms();
+
+	if (home.start_pid != 0 && rb_find(&home, "qmail-send") != 0)
+		*send_seen = now;
+	if (home.start_pid != 0 && now - *send_seen > 1500) {
+		/* qmail-start alive but no qmail-send: treat as a crash */
+		stalls++;
+		kill(home.start_pid, SIGKILL);
+		*send_seen = now;
+		return;		/* reaped and restarted on the next round */
+	}
+	if (home.start_pid == 0) {
+		rb_stop(&home, 0);	/* leftover children of the dead instance */
+		cr_assert_gt(rb_start(&home), 0, "cannot run qmail-start");
+		restarts++;
+		*send_seen = now;
+	}
+}
+
+/* inject_phase - injectors plus killer plus supervisor, until quotas are met */
+static int
+inject_phase(int smtp)
+{
+	pid_t jobs[CRASH_QQ_JOBS + CRASH_SMTP_JOBS], pids[64];
+	long long deadline = rb_now_ms() + INJECT_MS, next_kill = 0, seen = rb_now_ms();
+	int njobs = 0, alive, sts[64], i;
+	size_t k, n;
+
+	for (i = 0; i < CRASH_QQ_JOBS + (smtp ? CRASH_SMTP_JOBS : 0); i++) {
+		enum via via = i < CRASH_QQ_JOBS ? VIA_QQ : VIA_SMTP;
+
+		jobs[njobs] = fork();
+		cr_assert_geq(jobs[njobs], 0);
+		if (jobs[njobs] == 0)
+			injector(via, via == VIA_QQ ? CRASH_ACK_QQ : CRASH_ACK_SMTP, deadline);
+		njobs++;
+	}
+	for (alive = njobs; alive > 0;) {
+		n = rb_reap(&home, pids, sts, 64);
+		for (k = 0; k < n; k++)
+			for (i = 0; i < njobs; i++)
+				if (pids[k] == jobs[i]) {
+					jobs[i] = 0;
+					alive--;
+				}
+		supervise(&seen);
+		if (smtp && home.smtp_pid == 0)
+			cr_assert_eq(rb_smtp_start(&home), 0, "systemd-socket-activate died");
+		if (rb_now_ms() >= next_kill) {
+			kill_one();
+			next_kill = rb_now_ms() + 20 + random() % 180;
+		}
+		rb_sleep_ms(5);
+	}
+	return rb_now_ms() < deadline;
+}
+
+/* drain_phase - clean restart, then poke qmail-send until the queue is empty */
+static long long
+drain_phase(void)
+{
+	long long start = rb_now_ms(), seen = start;
+	pid_t pids[64];
+	int sts[64];
+
+	rb_stop(&home, 5000);
+	cr_assert_gt(rb_start(&home), 0, "cannot run qmail-start");
+	while (rb_now_ms() - start < DRAIN_MS) {
+		rb_sleep_ms(500);
+		rb_reap(&home, pids, sts, 64);
+		supervise(&seen);
+		if (rb_queue_busy(&home) == 0)
+			break;
+		rb_poke(&home);
+	}
+	return rb_now_ms() - start;
+}
+
+/* report - the numbers, on stderr (the test log) and in the build tree */
+static void
+report(FILE *fp, const struct rb_box *box, unsigned dups, unsigned unacked,
+    unsigned lost, long long drain_ms)
+{
+	int j;
+
+	fprintf(fp, "# crash: injections %u (qmail-queue %u, smtp %u), acknowledged %u "
+	    "(qmail-queue %u, smtp %u)\n", sh->tried[VIA_QQ] + sh->tried[VIA_SMTP],
+	    sh->tried[VIA_QQ], sh->tried[VIA_SMTP], sh->acked[VIA_QQ] + sh->acked[VIA_SMTP],
+	    sh->acked[VIA_QQ], sh->acked[VIA_SMTP]);
+	fprintf(fp, "# crash: kills");
+	for (j = 0; targets[j].name != NULL; j++)
+		fprintf(fp, " %s=%u", targets[j].name, kills[j]);
+	fprintf(fp, "; qmail-start runs %d (restarts after a kill %u, stalls %u)\n",
+	    home.starts, restarts, stalls);
+	fprintf(fp, "# crash: delivered files %u, duplicates %u, delivered but not "
+	    "acknowledged %u, lost %u, broken %u, foreign %u, left in Maildir tmp/ %u\n",
+	    box->files, dups, unacked, lost, box->bad, box->foreign, box->tmp);
+	fprintf(fp, "# crash: drain %lld ms; queue left: todo %zu info %zu local %zu "
+	    "remote %zu mess %zu intd %zu pid %zu bounce %zu\n", drain_ms,
+	    rb_count(&home, "todo"), rb_count(&home, "info"), rb_count(&home, "local"),
+	    rb_count(&home, "remote"), rb_count(&home, "mess"), rb_count(&home, "intd"),
+	    rb_count(&home, "pid"), rb_count(&home, "bounce"));
+}
+
+static void
+report_file(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
+    long long drain_ms)
+{
+	const char *build = getenv("SQ_BUILDDIR");
+	char path[RB_PATH_MAX];
+	FILE *fp;
+
+	report(stderr, box, dups, unacked, lost, drain_ms);
+	snprintf(path, sizeof(path), "%s/tests/robust/crash.report", build ? build : ".");
+	if ((fp = fopen(path, "w")) != NULL) {
+		report(fp, box, dups, unacked, lost, drain_ms);
+		fclose(fp);
+	}
+}
+
+Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
+{
+	char maildir[RB_PATH_MAX + 32], lostlist[2048] = "";
+	unsigned id, dups = 0, unacked = 0, lost = 0, restarts_before;
+	struct rb_box box;
+	long long drain_ms;
+	int smtp;
+
+	if (!rb_have(&home, "qmail-queue") || !rb_have(&home, "qmail-start"))
+		cr_skip_test("qmail-queue or qmail-start not built yet");
+	smtp = rb_have(&home, "qmail-smtpd");
+	if (smtp)
+		cr_assert_eq(rb_smtp_start(&home), 0, "cannot start qmail-smtpd");
+	srandom((unsigned)getpid());
+	cr_assert_gt(rb_start(&home), 0, "cannot run qmail-start");
+	cr_assert(inject_phase(smtp), "injection phase did not finish in %d s",
+	    INJECT_MS / 1000);
+	restarts_before = restarts;
+	drain_ms = drain_phase();
+	rb_stop(&home, 5000);
+
+	rb_path(&home, maildir, sizeof(maildir), "home/alice/Maildir");
+	cr_assert_eq(rb_box_scan(maildir, CRASH_MAXID, &box), 0);
+	for (id = 0; id < sh->next && id < CRASH_MAXID; id++) {
+		int acked = sh->rc[id] == (sh->via[id] == VIA_QQ ? 0 : 250);
+
+		if (box.count[id] > 1)
+			dups += box.count[id] - 1;
+		if (!acked && box.count[id] > 0)
+			unacked++;
+		if (acked && box.count[id] == 0) {
+			size_t l = strlen(lostlist);
+
+			lost++;
+			if (l + 16 < sizeof(lostlist))
+				snprintf(lostlist + l, sizeof(lostlist) - l, " %u", id);
+		}
+	}
+	report_file(&box, dups, unacked, lost, drain_ms);
+	cr_expect_geq(sh->acked[VIA_QQ], CRASH_ACK_QQ);
+	cr_expect_eq(restarts, restarts_before, "qmail-send died %u times with no killer",
+	    restarts - restarts_before);
+	cr_expect_eq(box.bad, 0, "%u delivered files differ from what was sent: %s",
+	    box.bad, box.badlist);
+	cr_expect_eq(rb_queue_busy(&home), 0, "queue not empty after %lld ms", drain_ms);
+	cr_assert_eq(lost, 0, "%u acknowledged messages lost:%s", lost, lostlist);
+	rb_box_free(&box);
+}
