@@ -67,7 +67,7 @@ io_init_fd(struct io *io, int rfd, int wfd, unsigned timeout)
 	io->tr = &io_fd_transport;
 	io->ctx = NULL;
 	io->timeout = timeout;
-	io->err = 0;
+	io->err = io->werr = 0;
 	io->inpos = io->inlen = io->outlen = 0;
 	io->nflush = 0;
 }
@@ -100,14 +100,15 @@ io_flush(struct io *io)
 	size_t done = 0;
 	ssize_t w;
 
-	if (io->err == IO_ERROR || io->err == IO_TIMEOUT)
-		return io->err;
+	if (io->werr)
+		return io->werr;
 	while (done < io->outlen) {
 		w = io->tr->write(io, io->out + done, io->outlen - done, io_timeout_ms(io));
 		if (w <= 0) {
 			if (w == 0)
 				errno = EPIPE;
-			return io_fail(io);
+			io->werr = errno == ETIMEDOUT ? IO_TIMEOUT : IO_ERROR;
+			return io->werr;
 		}
 		done += (size_t)w;
 	}
@@ -130,7 +131,7 @@ io_fill(struct io *io)
 	if (io->err)
 		return io->err;
 	if (io_flush(io) < 0)
-		return io->err;
+		return io->err = io->werr;
 	r = io->tr->read(io, io->in, sizeof(io->in), io_timeout_ms(io));
 	if (r < 0)
 		return io_fail(io);
@@ -220,7 +221,7 @@ io_write(struct io *io, const void *p, size_t n)
 
 	while (n > 0) {
 		if (io->outlen == sizeof(io->out) && io_flush(io) < 0)
-			return io->err;
+			return io->werr;
 		room = sizeof(io->out) - io->outlen;
 		if (room > n)
 			room = n;

@@ -35,7 +35,8 @@ struct io {
 	const struct io_transport *tr;
 	void *ctx;			/* transport state (TLS session) */
 	unsigned timeout;		/* seconds per read/write; 0: none */
-	int err;			/* sticky IO_EOF/IO_TIMEOUT/IO_ERROR, or 0 */
+	int err;			/* sticky read state: IO_EOF/IO_TIMEOUT/IO_ERROR, or 0 */
+	int werr;			/* sticky write state: IO_TIMEOUT/IO_ERROR, or 0 */
 	size_t inpos, inlen, outlen;
 	unsigned long nflush;		/* writes to the transport (tests, stats) */
 	char in[IO_BUFSIZE];
