@@ -5,14 +5,32 @@
 #   BUILDDIR  where the built programs are; HOME/bin gets symlinks to them
 #   DOMAIN    control/me, locals and rcpthosts (default sandbox.test)
 # Users alice and bob get Maildirs under HOME/home/; postmaster goes to alice.
+# HOME/bin/sendmail and qmail-inject are wrappers that set QMAILHOME=HOME.
 set -eu
 home=$1 build=$2 domain=${3:-sandbox.test}
 case $home in /*) ;; *) echo "mkhome.sh: HOME must be absolute" >&2; exit 2 ;; esac
 uid=$(id -u) gid=$(id -g)
 
 mkdir -p "$home/bin" "$home/control" "$home/users" "$home/alias" "$home/home"
-for p in $(find "$build" -maxdepth 3 -type f -perm -u+x -name 'qmail-*' -o -maxdepth 3 -type f -perm -u+x -name sendmail | grep -v '/tests/'); do
-	ln -sf "$(cd "$(dirname "$p")" && pwd)/$(basename "$p")" "$home/bin/$(basename "$p")"
+
+# wrapper NAME TARGET - HOME/bin/NAME runs TARGET bound to this home, so that
+# "HOME/bin/sendmail -t < msg" works without QMAILHOME in the environment.
+wrapper() {
+	printf '#!/bin/sh\n# %s bound to the qmail home %s (written by mkhome.sh)\nQMAILHOME='"'"'%s'"'"'\nexport QMAILHOME\nexec '"'"'%s'"'"' "$@"\n' \
+	    "$1" "$home" "$home" "$2" > "$home/bin/.$1.tmp"
+	chmod 755 "$home/bin/.$1.tmp"
+	mv -f "$home/bin/.$1.tmp" "$home/bin/$1"
+}
+# Built programs only: skip tests, other homes' bin/ and distcheck trees.
+for p in $(find "$build" -mindepth 1 -maxdepth 3 \( -name tests -o -name bin \
+    -o -name 'sqmail-*' -o -name '.git' -o -path "$home" \) -prune -o -type f -perm -u+x \
+    \( -name 'qmail-*' -o -name sendmail \) -print); do
+	name=$(basename "$p")
+	target="$(cd "$(dirname "$p")" && pwd)/$name"
+	case $name in
+	sendmail|qmail-inject) wrapper "$name" "$target" ;;
+	*) ln -sf "$target" "$home/bin/$name" ;;
+	esac
 done
 
 q=$home/queue
@@ -45,6 +63,8 @@ if [ ! -e "$home/users/assign" ]; then
 		echo .
 	} > "$home/users/assign"
 fi
+# alice-anything@ is alice's too (qmail bounces an extension without a .qmail file)
+[ -e "$home/home/alice/.qmail-default" ] || echo "./Maildir/" > "$home/home/alice/.qmail-default"
 [ -e "$home/alias/.qmail-postmaster" ] || echo "&alice@$domain" > "$home/alias/.qmail-postmaster"
 [ -e "$home/alias/.qmail-mailer-daemon" ] || echo "&alice@$domain" > "$home/alias/.qmail-mailer-daemon"
 [ -e "$home/alias/.qmail-root" ] || echo "&alice@$domain" > "$home/alias/.qmail-root"

@@ -1,0 +1,207 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# sandbox.sh - run a sqmail instance on loopback as the invoking user.
+# usage: sandbox.sh start SANDBOX BUILDDIR   lay out SANDBOX (mkhome.sh), start
+#                                            qmail-start and qmail-smtpd
+#        sandbox.sh stop SANDBOX             stop what start started, by pid
+#        sandbox.sh demo SANDBOX             send a mail to alice over SMTP, show it
+#        sandbox.sh info SANDBOX             print the endpoints
+#        sandbox.sh run SANDBOX BUILDDIR     start + demo + info (make run)
+# environment: SMTP_PORT (2525), SANDBOX_IPV6=no to listen on 127.0.0.1 only.
+# Nothing here needs or uses privileges: as root, everything runs as root,
+# with no uid changes (qmail-start sees QMAILHOME and the sandbox's users/).
+# Processes are started with setsid, so each is the leader of its own process
+# group; pids go to SANDBOX/run/*.pid and stop checks that a pid still belongs
+# to this sandbox (its working directory) before it signals it.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+need="qmail-start qmail-send qmail-lspawn qmail-rspawn qmail-clean qmail-local qmail-queue qmail-smtpd"
+
+die() {
+	echo "sandbox: $*" >&2
+	exit 1
+}
+
+# absdir DIR - DIR made absolute (created if missing)
+absdir() {
+	mkdir -p "$1"
+	(cd "$1" && pwd)
+}
+
+# ours SANDBOX PID - is PID alive and running in SANDBOX?
+ours() {
+	[ -n "$2" ] && kill -0 "$2" 2>/dev/null &&
+	    case $(readlink "/proc/$2/cwd" 2>/dev/null) in "$1" | "$1"/*) ;; *) false ;; esac
+}
+
+# has_ipv6 - can we listen on [::1]?
+has_ipv6() {
+	[ "${SANDBOX_IPV6:-auto}" != no ] &&
+	    grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null
+}
+
+# wait_group PGID TENTHS - wait until process group PGID is gone
+wait_group() {
+	n=0
+	while kill -0 -- "-$1" 2>/dev/null; do
+		[ "$n" -ge "$2" ] && return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 0
+}
+
+# stop_one SANDBOX NAME - stop the process group recorded in run/NAME.pid.
+# qmail-send gets SIGTERM alone (it lets running deliveries finish, its
+# spawns exit when their pipes close), like KillMode=mixed in the unit.
+stop_one() {
+	pidfile=$1/run/$2.pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	if ours "$1" "$pid"; then
+		if [ "$2" = send ]; then
+			kill -s TERM "$pid" 2>/dev/null || :
+		else
+			kill -s TERM -- "-$pid" 2>/dev/null || :
+		fi
+		if ! wait_group "$pid" 100; then
+			echo "sandbox: $2 (pid $pid) did not stop in 10 s, killing it" >&2
+			kill -s KILL -- "-$pid" 2>/dev/null || :
+			wait_group "$pid" 20 || :
+		fi
+		echo "sandbox: stopped $2 (pid $pid)"
+	fi
+	rm -f "$pidfile"
+}
+
+cmd_stop() {
+	sb=$1
+	[ -d "$sb" ] || return 0
+	sb=$(cd "$sb" && pwd)
+	stop_one "$sb" smtpd
+	stop_one "$sb" send
+}
+
+# start_smtpd SANDBOX PORT - qmail-smtpd per connection on loopback
+start_smtpd() {
+	listen="-l 127.0.0.1:$2"
+	if has_ipv6; then
+		listen="$listen -l [::1]:$2"
+	else
+		echo "sandbox: no IPv6 loopback (::1), listening on 127.0.0.1 only"
+	fi
+	: > "$1/log/smtpd.log"
+	# shellcheck disable=SC2086 # $listen is a list of options
+	setsid systemd-socket-activate --inetd -a $listen -E "QMAILHOME=$1" \
+	    "$1/bin/qmail-smtpd" < /dev/null >> "$1/log/smtpd.log" 2>&1 &
+	echo $! > "$1/run/smtpd.pid"
+	want=$(echo "$listen" | wc -w)
+	want=$((want / 2))
+	n=0
+	while [ "$(grep -c '^Listening on' "$1/log/smtpd.log")" -lt "$want" ]; do
+		if ! kill -0 "$(cat "$1/run/smtpd.pid")" 2>/dev/null || [ $n -ge 50 ]; then
+			cat "$1/log/smtpd.log" >&2
+			die "qmail-smtpd listener did not start (is port $2 in use? try SMTP_PORT=...)"
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+cmd_start() {
+	sb=$(absdir "$1")
+	build=$(cd "$2" && pwd)
+	port=${SMTP_PORT:-2525}
+	command -v systemd-socket-activate > /dev/null ||
+	    die "systemd-socket-activate not found (Debian package systemd)"
+	cmd_stop "$sb" > /dev/null
+	sh "$here/mkhome.sh" "$sb" "$build"
+	for p in $need; do
+		[ -x "$sb/bin/$p" ] || die "$p is not built yet (run make first)"
+	done
+	mkdir -p "$sb/log" "$sb/run"
+	echo "$port" > "$sb/run/smtp.port"
+	cd "$sb"
+	QMAILHOME=$sb setsid "$sb/bin/qmail-start" ./Maildir/ \
+	    < /dev/null >> "$sb/log/send.log" 2>&1 &
+	echo $! > "$sb/run/send.pid"
+	start_smtpd "$sb" "$port"
+	sleep 0.2
+	ours "$sb" "$(cat "$sb/run/send.pid")" || {
+		tail -n 20 "$sb/log/send.log" >&2
+		cmd_stop "$sb"
+		die "qmail-start exited at once (log above)"
+	}
+}
+
+# smtp_send HOST PORT FROM TO SUBJECT BODY - one mail over SMTP
+smtp_send() {
+	if command -v swaks > /dev/null; then
+		swaks --silent 2 --server "$1" --port "$2" --helo sandbox.test \
+		    --from "$3" --to "$4" --header "Subject: $5" --body "$6"
+	else
+		python3 - "$@" <<'EOF'
+import smtplib, sys
+from email.message import EmailMessage
+host, port, sender, rcpt, subject, body = sys.argv[1:7]
+msg = EmailMessage()
+msg["From"], msg["To"], msg["Subject"] = sender, rcpt, subject
+msg.set_content(body)
+with smtplib.SMTP(host, int(port), local_hostname="sandbox.test") as s:
+    s.send_message(msg)
+EOF
+	fi
+}
+
+cmd_demo() {
+	sb=$(cd "$1" && pwd)
+	port=$(cat "$sb/run/smtp.port")
+	token="demo-$(date +%s)-$$"
+	echo "sandbox: sending a demo mail to alice@sandbox.test over 127.0.0.1:$port"
+	smtp_send 127.0.0.1 "$port" bob@sandbox.test alice@sandbox.test \
+	    "sqmail sandbox demo $token" "Hello alice, this is the sandbox ($token)." ||
+	    die "SMTP delivery to 127.0.0.1:$port failed (see $sb/log/smtpd.log)"
+	n=0
+	while :; do
+		file=$(grep -l "$token" "$sb"/home/alice/Maildir/new/* 2>/dev/null | head -n 1) || :
+		[ -n "$file" ] && break
+		if [ $n -ge 50 ]; then
+			tail -n 20 "$sb/log/send.log" >&2
+			die "the demo mail did not reach $sb/home/alice/Maildir/new/ in 5 s (log above)"
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	echo "sandbox: delivered to $file"
+	echo "----"
+	cat "$file"
+	echo "----"
+}
+
+cmd_info() {
+	sb=$(cd "$1" && pwd)
+	port=$(cat "$sb/run/smtp.port")
+	echo "sandbox: $sb (domain sandbox.test, users alice and bob, postmaster -> alice)"
+	echo "  SMTP         127.0.0.1:$port"
+	grep -q "^Listening on \[::1\]" "$sb/log/smtpd.log" && echo "  SMTP         [::1]:$port"
+	echo "  injection    $sb/bin/sendmail -t < message"
+	echo "  mailboxes    $sb/home/alice/Maildir/new/  $sb/home/bob/Maildir/new/"
+	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log"
+	echo "  stop with    make stop"
+}
+
+[ $# -ge 2 ] || die "usage: sandbox.sh start|run SANDBOX BUILDDIR | stop|demo|info SANDBOX"
+case $1 in
+start) [ $# -eq 3 ] || die "usage: sandbox.sh start SANDBOX BUILDDIR"; cmd_start "$2" "$3" ;;
+run)
+	[ $# -eq 3 ] || die "usage: sandbox.sh run SANDBOX BUILDDIR"
+	cmd_start "$2" "$3"
+	cmd_demo "$2"
+	cmd_info "$2"
+	;;
+stop) cmd_stop "$2" ;;
+demo) cmd_demo "$2" ;;
+info) cmd_info "$2" ;;
+*) die "unknown command $1" ;;
+esac
