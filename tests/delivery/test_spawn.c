@@ -114,7 +114,7 @@ Test(lspawn, reports_k_z_d, .init = setup, .timeout = 30)
 	cr_expect_eq(t_count(mdir), 1);
 	cr_expect(strstr(t_read(t_first(mdir)), "Delivered-To: alice@sandbox.test\n") != NULL);
 
-	sp_send(&s, 7, "5/123", "bob@x.org", "alice-nosuch@sandbox.test");
+	sp_send(&s, 7, "5/123", "bob@x.org", "bob-nosuch@sandbox.test");
 	sp_send(&s, 8, "5/123", "bob@x.org", "nosuchuser@sandbox.test");
 	sp_send(&s, 9, "5/999", "bob@x.org", "alice@sandbox.test");
 	sp_send(&s, 10, "5/../123", "bob@x.org", "alice@sandbox.test");
