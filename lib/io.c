@@ -142,7 +142,8 @@ io_fill(struct io *io)
 	return 0;
 }
 
-/* io_getline - one line up to <LF>, at most max-1 bytes kept in buf */
+/* io_getline - one line up to <LF>; at most max-1 bytes of it (the ending not
+ * counted) are kept in buf, the rest is consumed and reported as IO_TOOLONG */
 int
 io_getline(struct io *io, char *buf, size_t max, size_t *len)
 {
@@ -159,27 +160,30 @@ io_getline(struct io *io, char *buf, size_t max, size_t *len)
 		chunk = io->inlen - io->inpos;
 		lf = memchr(io->in + io->inpos, '\n', chunk);
 		if (lf)
-			chunk = (size_t)(lf - (io->in + io->inpos)) + 1;
+			chunk = (size_t)(lf - (io->in + io->inpos));
 		for (size_t i = 0; i < chunk; i++) {
 			char c = io->in[io->inpos + i];
 
+			/* a CR is held back until we know whether LF follows */
+			if (cr) {
+				if (n + 1 < max)
+					buf[n++] = '\r';
+				else
+					toolong = 1;
+			}
+			cr = c == '\r';
+			if (cr)
+				continue;
 			if (n + 1 < max)
 				buf[n++] = c;
 			else
 				toolong = 1;
 		}
 		io->inpos += chunk;
-		if (lf)
+		if (lf) {
+			io->inpos++;
 			break;
-	}
-	/* buf holds the line with its <LF> unless it was cut */
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	else
-		toolong = 1;
-	if (n > 0 && buf[n - 1] == '\r') {
-		n--;
-		cr = 1;
+		}
 	}
 	buf[n] = '\0';
 	*len = n;

@@ -17,6 +17,7 @@
 #include "smtpd.h"
 
 struct harness H;
+int harness_socktype = SOCK_STREAM;
 
 void
 harness_control(const char *file, const char *content)
@@ -121,7 +122,7 @@ harness_session(const char *input, size_t n, int keep_open, struct session_resul
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(socketpair(AF_UNIX, harness_socktype, 0, sv), 0);
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {

@@ -12,6 +12,8 @@ struct harness {
 };
 
 extern struct harness H;
+/* SOCK_STREAM, or SOCK_SEQPACKET to see each server write as one client read */
+extern int harness_socktype;
 
 void harness_setup(void);
 void harness_teardown(void);

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT
+ * test_smtp_data.c - pipelining, morercpthosts.cdb, streaming, queue-filter environment.
+ */
+#include <criterion/criterion.h>
+#include <cdb.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "smtp_harness.h"
+
+TestSuite(data, .init = harness_setup, .fini = harness_teardown, .timeout = 30);
+
+static char *
+session(const char *lines, struct session_result *r)
+{
+	char *in = harness_crlf(lines), *norm;
+
+	harness_session(in, strlen(in), 0, r);
+	free(in);
+	norm = harness_norm(r->out);
+	free(r->out);
+	r->out = NULL;
+	return norm;
+}
+
+/* RFC 2920: replies to a pipelined group go out together, once we would wait */
+Test(data, pipelined_replies_in_one_write)
+{
+	struct session_result r;
+	char *out;
+
+	harness_socktype = SOCK_SEQPACKET;
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<u@example.com>\nRCPT TO:<x@other.test>\n"
+	    "RCPT TO:<v@example.com>\nDATA\nhello\n.\nNOOP\nQUIT\n", &r);
+	harness_socktype = SOCK_STREAM;
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n"
+	    "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts\n250 2.1.5 ok\n"
+	    "354 go ahead\n250 2.0.0 ok N qp N\n250 2.0.0 ok\n221 2.0.0 test.example\n");
+	/* greeting; MAIL..DATA answered in one write (DATA flushes); then the
+	 * queue reply with NOOP's (NOOP flushes); then QUIT's */
+	cr_assert_eq(r.nreads, 4, "server writes: %lu", r.nreads);
+	free(out);
+}
+
+static void
+make_mrh(const char *const *keys)
+{
+	char path[512];
+	struct cdb_make cm;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/control/morercpthosts.cdb", H.home);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(cdb_make_start(&cm, fd), 0);
+	for (; *keys; keys++)
+		cr_assert_eq(cdb_make_add(&cm, *keys, (unsigned)strlen(*keys), "", 0), 0);
+	cr_assert_eq(cdb_make_finish(&cm), 0);
+	close(fd);
+}
+
+Test(data, morercpthosts_cdb)
+{
+	static const char *const keys[] = { "more.test", ".sub.more.test", NULL };
+	struct session_result r;
+	char *out;
+
+	make_mrh(keys);
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<u@more.test>\nRCPT TO:<u@MORE.TEST>\n"
+	    "RCPT TO:<u@x.sub.more.test>\nRCPT TO:<u@sub.more.test>\nRCPT TO:<u@less.test>\n"
+	    "RCPT TO:<u@example.com>\nQUIT\n", &r);
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n250 2.1.5 ok\n"
+	    "250 2.1.5 ok\n553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts\n"
+	    "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts\n250 2.1.5 ok\n"
+	    "221 2.0.0 test.example\n");
+	free(out);
+}
+
+Test(data, morercpthosts_alone_without_rcpthosts)
+{
+	static const char *const keys[] = { "more.test", NULL };
+	struct session_result r;
+	char *out;
+
+	harness_control("rcpthosts", NULL);
+	make_mrh(keys);
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<u@more.test>\nRCPT TO:<u@example.com>\nQUIT\n", &r);
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n"
+	    "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts\n"
+	    "221 2.0.0 test.example\n");
+	free(out);
+}
+
+Test(data, unreadable_morercpthosts_is_421)
+{
+	struct session_result r;
+	char *out;
+
+	if (geteuid() == 0)
+		cr_skip_test("root reads any file");
+	make_mrh((const char *const[]){ "x", NULL });
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/control/morercpthosts.cdb", H.home);
+		chmod(path, 0);
+	}
+	out = session("QUIT\n", &r);
+	cr_assert_str_eq(out, "421 4.3.0 unable to read controls\n");
+	cr_assert_eq(r.exitcode, 111);
+	free(out);
+}
+
+/* a message far bigger than any buffer goes through byte for byte */
+Test(data, large_message_streams_exactly)
+{
+	size_t lines = 40000, n, msglen;
+	char *in, *p, *msg;
+	struct session_result r;
+	FILE *mem = open_memstream(&in, &n);
+
+	fputs("MAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.com>\r\nDATA\r\n", mem);
+	for (size_t i = 0; i < lines; i++)
+		fprintf(mem, "%s%06zu 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmn\r\n",
+		    i % 100 == 0 ? ".." : "", i);
+	fputs(".\r\nQUIT\r\n", mem);
+	fclose(mem);
+	harness_session(in, n, 0, &r);
+	p = harness_norm(r.out);
+	cr_assert_str_eq(p, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n354 go ahead\n"
+	    "250 2.0.0 ok N qp N\n221 2.0.0 test.example\n");
+	msg = harness_read_rec("msg", &msglen);
+	cr_assert_not_null(msg);
+	p = strchr(strchr(msg, '\n') + 1, '\n') + 1;	/* after the Received line */
+	cr_assert_eq(msglen - (size_t)(p - msg), lines * 68 + lines / 100, "stored %zu", msglen);
+	cr_assert(strncmp(p, ".000000 0123", 12) == 0);
+	cr_assert_null(memchr(msg, '\r', msglen), "stored with LF line ends");
+	free(in);
+	free(msg);
+}
+
+Test(data, queue_filter_environment)
+{
+	struct session_result r;
+	char *out, *vars;
+
+	out = session("EHLO client.test\nMAIL FROM:<a@b.test>\nRCPT TO:<u@example.com>\n"
+	    "RCPT TO:<v@example.com>\nDATA\nx\n.\nQUIT\n", &r);
+	vars = harness_read_rec("vars", NULL);
+	cr_assert_not_null(vars, "%s", out);
+	cr_assert_str_eq(vars, "MAILFROM=a@b.test\nRCPTTO=u@example.com v@example.com\n"
+	    "HELOHOST=client.test\n");
+	free(out);
+	free(vars);
+}
+
+Test(data, recipient_limit)
+{
+	struct session_result r;
+	char *in, *out;
+	size_t n;
+	FILE *mem = open_memstream(&in, &n);
+
+	fputs("MAIL FROM:<a@b.test>\r\n", mem);
+	for (int i = 0; i < 1001; i++)
+		fprintf(mem, "RCPT TO:<u%d@example.com>\r\n", i);
+	fputs("QUIT\r\n", mem);
+	fclose(mem);
+	harness_session(in, n, 0, &r);
+	out = harness_norm(r.out);
+	cr_assert_not_null(strstr(out, "250 2.1.5 ok\n452 4.5.3 too many recipients\n221 "));
+	free(in);
+	free(out);
+}

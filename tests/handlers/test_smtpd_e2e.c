@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT
+ * test_smtpd_e2e.c - the built qmail-smtpd under systemd-socket-activate, real clients.
+ *
+ * systemd-socket-activate --inetd -a runs one qmail-smtpd per connection with
+ * the socket on fd 0/1, as a socket unit with Accept=yes does. Clients: swaks
+ * and Python's smtplib over 127.0.0.1 (ports 34020-34029).
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smtp_harness.h"
+
+#define E2E_PORT 34020
+
+static pid_t server = -1;
+
+static void
+stop_server(void)
+{
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+		server = -1;
+	}
+	harness_teardown();
+}
+
+static int
+port_open(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r == 0;
+}
+
+static int
+have(const char *prog)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+/* start_server - systemd-socket-activate on 127.0.0.1:port running qmail-smtpd */
+static void
+start_server(int port)
+{
+	const char *build = getenv("SQ_BUILDDIR");
+	char prog[512], listen[64], log[512];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	if (!have("systemd-socket-activate"))
+		cr_skip_test("systemd-socket-activate not installed");
+	snprintf(prog, sizeof(prog), "%s/handlers/smtpd/qmail-smtpd", build ? build : ".");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(log, sizeof(log), "%s/server.log", H.home);
+	unsetenv("TCPREMOTEIP");	/* the peer comes from getpeername(0) */
+	server = fork();
+	cr_assert_neq(server, -1);
+	if (server == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd", "-a",
+		    "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E", "QQREC",
+		    prog, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && !port_open(port); i++)
+		nanosleep(&ts, NULL);
+	cr_assert(port_open(port), "server did not start on %s", listen);
+}
+
+TestSuite(e2e, .init = harness_setup, .fini = stop_server, .timeout = 40);
+
+Test(e2e, swaks)
+{
+	char cmd[1024], *msg, *env;
+	size_t envlen;
+
+	if (!have("swaks"))
+		cr_skip_test("swaks not installed");
+	start_server(E2E_PORT);
+	snprintf(cmd, sizeof(cmd), "swaks --server 127.0.0.1:%d --helo swaks.test "
+	    "--from sender@b.test --to alice@example.com --header 'Subject: e2e' "
+	    "--body 'line one\n.dot line\nend' >%s/swaks.out 2>&1", E2E_PORT, H.home);
+	cr_assert_eq(system(cmd), 0, "swaks failed, see %s/swaks.out", H.home);
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(msg);
+	cr_assert(strncmp(msg, "Received: from unknown (HELO swaks.test) (127.0.0.1)\n"
+	    "  by test.example with SMTP; ", 81) == 0, "%s", msg);
+	cr_assert_not_null(strstr(msg, "\nSubject: e2e\n"), "%s", msg);
+	cr_assert_not_null(strstr(msg, "\n\nline one\n.dot line\nend\n"), "%s", msg);
+	cr_assert_null(strchr(msg, '\r'));
+	env = harness_read_rec("env", &envlen);
+	cr_assert_eq(envlen, sizeof("Fsender@b.test\0Talice@example.com\0"));
+	cr_assert(memcmp(env, "Fsender@b.test\0Talice@example.com\0\0", envlen) == 0);
+	free(msg);
+	free(env);
+}
+
+Test(e2e, python_smtplib)
+{
+	char cmd[4096], *msg;
+	static const char script[] =
+	    "import smtplib, sys\n"
+	    "s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='py.test')\n"
+	    "code, _ = s.ehlo()\n"
+	    "assert code == 250\n"
+	    "for x in ('pipelining', '8bitmime', 'size', 'enhancedstatuscodes'):\n"
+	    "    assert s.has_extn(x), x\n"
+	    "assert s.esmtp_features['size'] == '1000000'\n"
+	    "try:\n"
+	    "    s.sendmail('a@b.test', ['x@relay.test'], 'Subject: no\\r\\n\\r\\nno\\r\\n')\n"
+	    "    sys.exit('relayed')\n"
+	    "except smtplib.SMTPRecipientsRefused as e:\n"
+	    "    assert e.recipients['x@relay.test'][0] == 553\n"
+	    "body = 'Subject: py\\r\\n\\r\\n.leading dot\\r\\n..two\\r\\nend\\r\\n'\n"
+	    "refused = s.sendmail('a@b.test', ['bob@example.com', 'x@relay.test'], body,\n"
+	    "    mail_options=['BODY=8BITMIME'])\n"
+	    "assert list(refused) == ['x@relay.test'], refused\n"
+	    "try:\n"
+	    "    s.sendmail('a@b.test', ['bob@example.com'], 'x' * 1000001)\n"
+	    "    sys.exit('databytes not enforced')\n"
+	    "except smtplib.SMTPSenderRefused as e:\n"
+	    "    assert e.smtp_code == 552, e\n"
+	    "s.quit()\n";
+	FILE *fp;
+
+	if (!have("python3"))
+		cr_skip_test("python3 not installed");
+	harness_control("databytes", "1000000\n");
+	start_server(E2E_PORT + 1);
+	snprintf(cmd, sizeof(cmd), "%s/client.py", H.home);
+	fp = fopen(cmd, "w");
+	cr_assert_not_null(fp);
+	fputs(script, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "python3 %s/client.py %d >%s/py.out 2>&1",
+	    H.home, E2E_PORT + 1, H.home);
+	cr_assert_eq(system(cmd), 0, "smtplib client failed, see %s/py.out", H.home);
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(msg);
+	cr_assert_not_null(strstr(msg, "(HELO py.test) (127.0.0.1)\n"), "%s", msg);
+	cr_assert_not_null(strstr(msg, "\nSubject: py\n\n.leading dot\n..two\nend\n"), "%s", msg);
+	free(msg);
+}
