@@ -266,3 +266,36 @@ Test(report, lspawn_truncates)
 	cr_expect_leq(b.len, LSPAWN_REPORT_MAX);
 	cr_expect(strstr(buf_str(&b), "Error report too long, sorry.\n") != NULL);
 }
+
+static int
+count_tree(const char *dir)
+{
+	char cmd[1200], buf[64] = "";
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "find %s -type f | wc -l", dir);
+	fp = popen(cmd, "r");
+	cr_assert_not_null(fp);
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		buf[0] = '\0';
+	pclose(fp);
+	return atoi(buf);
+}
+
+Test(lspawn, postmaster_forwards_through_qmail_queue, .init = setup, .timeout = 30)
+{
+	struct sp s;
+	char text[4096], path[1024];
+
+	snprintf(path, sizeof(path), "%s/bin/qmail-queue", home);
+	if (access(path, X_OK) < 0)
+		cr_skip_test("qmail-queue not built");
+	unsetenv("QMAILQUEUE");
+	sp_start(&s, "qmail-lspawn", "./Maildir/");
+	sp_send(&s, 2, "5/123", "bob@x.org", "Postmaster@sandbox.test");
+	cr_expect_eq(sp_answer(&s, text, sizeof(text)), 2);
+	cr_expect(strncmp(text, "Kdid 0+1+0\nqp ", 14) == 0, "%s", text);
+	snprintf(path, sizeof(path), "%s/queue/todo", home);
+	cr_expect_eq(count_tree(path), 1, "the forward is queued");
+	sp_close(&s);
+}
