@@ -210,6 +210,7 @@ io_read(struct io *io, void *p, size_t n)
 	return (ssize_t)avail;
 }
 
+/* io_pending - bytes read from the peer and not yet consumed */
 size_t
 io_pending(const struct io *io)
 {
@@ -237,6 +238,7 @@ io_write(struct io *io, const void *p, size_t n)
 	return 0;
 }
 
+/* io_puts - io_write of a string */
 int
 io_puts(struct io *io, const char *s)
 {

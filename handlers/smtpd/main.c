@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "smtpd.h"
 
+/* main - qmail-smtpd on fd 0/1; the exit code is the session's */
 int
 main(int argc, char **argv)
 {

@@ -33,6 +33,7 @@ smtp_sethelo(struct smtp_session *s, const char *arg)
 	smtp_tx_reset(s);
 }
 
+/* smtp_helo - HELO: remember the name, reset the transaction */
 void
 smtp_helo(struct smtp_session *s, const char *arg)
 {
@@ -60,6 +61,7 @@ smtp_ehlo(struct smtp_session *s, const char *arg)
 			smtp_outf(s, "250 %s", *k);
 }
 
+/* smtp_mail - MAIL FROM: open a transaction (RFC 5321 section 4.1.1.2) */
 void
 smtp_mail(struct smtp_session *s, const char *arg)
 {
@@ -103,6 +105,7 @@ smtp_rcpt_check(struct smtp_session *s, struct buf *addr)
 	return smtp_rcpthosts(s->conf, buf_str(addr)) ? NULL : SMTP_R_NOGATEWAY;
 }
 
+/* smtp_rcpt - RCPT TO: relay control, then add to the envelope */
 void
 smtp_rcpt(struct smtp_session *s, const char *arg)
 {
@@ -133,6 +136,7 @@ smtp_rcpt(struct smtp_session *s, const char *arg)
 	buf_free(&addr);
 }
 
+/* smtp_rset - RSET: forget the transaction */
 void
 smtp_rset(struct smtp_session *s, const char *arg)
 {
@@ -141,6 +145,7 @@ smtp_rset(struct smtp_session *s, const char *arg)
 	smtp_out(s, SMTP_R_RSET);
 }
 
+/* smtp_noop - NOOP */
 void
 smtp_noop(struct smtp_session *s, const char *arg)
 {
@@ -148,6 +153,7 @@ smtp_noop(struct smtp_session *s, const char *arg)
 	smtp_out(s, SMTP_R_NOOP);
 }
 
+/* smtp_quit - QUIT: 221, then the loop ends */
 void
 smtp_quit(struct smtp_session *s, const char *arg)
 {
@@ -156,6 +162,7 @@ smtp_quit(struct smtp_session *s, const char *arg)
 	s->done = 1;
 }
 
+/* smtp_help - HELP: a pointer to the man page */
 void
 smtp_help(struct smtp_session *s, const char *arg)
 {

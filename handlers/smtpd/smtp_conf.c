@@ -77,6 +77,7 @@ smtpd_conf_load(struct smtpd_conf *c)
 	return 0;
 }
 
+/* smtpd_conf_free - release what smtpd_conf_load took */
 void
 smtpd_conf_free(struct smtpd_conf *c)
 {

@@ -82,6 +82,7 @@ smtp_session_init(struct smtp_session *s, struct io *io,
 	s->exitcode = SMTPD_EXIT_OK;
 }
 
+/* smtp_session_free - release the session's buffers */
 void
 smtp_session_free(struct smtp_session *s)
 {

@@ -10,6 +10,16 @@
 #include "io.h"
 #include "peer.h"
 
+/* Layout, meant to grow into issue 4 without rewrites:
+ *   smtp_session.c  connection, command loop, the verb table (STARTTLS, AUTH: new rows)
+ *   smtp_cmd.c      the verbs; smtp_rcpt_check() is where recipient policy is chained
+ *   smtp_relay.c    rcpthosts/morercpthosts (recipients, badrcptto go beside it)
+ *   smtp_addr.c     address and parameter parsing, no I/O (a fuzz target)
+ *   smtp_data.c     DATA state machine, Received line, qmail-queue
+ *   smtp_reply.c    every reply text; smtp_conf.c every control file
+ * TLS replaces the io transport (io_set_transport); tcprules would fill
+ * smtpd_conf (relayclient, databytes) before the session starts. */
+
 /* Limits (RFC 5321 section 4.5.3.1 gives 512 for a command line; extensions
  * make it longer, so we allow 1000 plus slack and refuse beyond). */
 #define SMTP_LINE_MAX		1024	/* command line incl. CRLF */
