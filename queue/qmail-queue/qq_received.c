@@ -3,7 +3,7 @@
  *
  * Runs as:    qmail-queue.
  * Hostile:    nothing: the line holds only our pid, the caller's uid and the time.
- * May touch:  the passwd database (one lookup of the caller's uid).
+ * May touch:  /etc/passwd (read, to name the caller's uid).
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -48,20 +48,29 @@ qq_received(char *out, size_t size, unsigned long pid, const char *who,
 }
 
 /* qq_invoker - qmail names three callers by their user: alias, qmaild, qmails.
- * One reverse lookup of our uid gives the same answer as qmail's three forward
- * lookups (unless two of those users share a uid) at a third of the cost. */
+ * One pass over /etc/passwd for our uid gives the answer of qmail's three
+ * getpwnam() calls (unless two of those users share a uid) without NSS, so that
+ * qmail-queue can be linked statically: qmail's users are system users, which
+ * sysusers.d puts into /etc/passwd. */
 const char *
 qq_invoker(uid_t uid)
 {
-	const struct passwd *pw = getpwuid(uid);
+	static const char *const names[][2] = {
+		{ "alias", "by alias" }, { "qmaild", "from network" }, { "qmails", "for bounce" },
+	};
+	const struct passwd *pw;
+	const char *who = NULL;
+	FILE *fp = fopen("/etc/passwd", "re");
 
-	if (pw == NULL)
+	if (fp == NULL)
 		return NULL;
-	if (strcmp(pw->pw_name, "alias") == 0)
-		return "by alias";
-	if (strcmp(pw->pw_name, "qmaild") == 0)
-		return "from network";
-	if (strcmp(pw->pw_name, "qmails") == 0)
-		return "for bounce";
-	return NULL;
+	while (who == NULL && (pw = fgetpwent(fp)) != NULL) {
+		if (pw->pw_uid != uid)
+			continue;
+		for (size_t i = 0; i < 3; i++)
+			if (strcmp(pw->pw_name, names[i][0]) == 0)
+				who = names[i][1];
+	}
+	fclose(fp);
+	return who;
 }
