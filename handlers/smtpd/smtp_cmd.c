@@ -77,7 +77,11 @@ smtp_mail(struct smtp_session *s, const char *arg)
 	if (refuse == NULL)
 		refuse = smtp_mail_params(params, s->conf->databytes, &s->msgsize);
 	if (refuse) {
-		smtp_log(s, "reject mail", refuse);
+		char detail[SMTP_ADDR_MAX + 64];
+
+		snprintf(detail, sizeof(detail), "sender=<%s> reason=%s", buf_str(&addr),
+		    smtp_reply_tag(refuse));
+		smtp_log(s, "reject mail", detail);
 		smtp_out(s, refuse);
 	} else {
 		smtp_tx_reset(s);
@@ -122,7 +126,7 @@ smtp_rcpt(struct smtp_session *s, const char *arg)
 		refuse = smtp_rcpt_check(s, &addr);
 	}
 	snprintf(detail, sizeof(detail), "to=<%s>%s%s", buf_str(&addr),
-	    refuse ? " reason=" : "", refuse ? refuse : "");
+	    refuse ? " reason=" : "", refuse ? smtp_reply_tag(refuse) : "");
 	if (refuse == NULL && (buf_catc(&s->rcptto, 'T') < 0 ||
 	    buf_cat(&s->rcptto, buf_str(&addr), buf_len(&addr) + 1) < 0))
 		refuse = SMTP_R_TOOMANYRCPT;

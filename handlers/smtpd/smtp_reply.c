@@ -38,3 +38,27 @@ const char SMTP_R_PARAM[] = "555 5.5.4 unsupported parameter";
 const char SMTP_R_PARAM_SYNTAX[] = "501 5.5.4 syntax error in parameter";
 const char SMTP_R_NOGATEWAY[] = "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts";
 const char SMTP_R_TOOMANYRCPT[] = "452 4.5.3 too many recipients";
+
+/* Short, stable names for refusals, for the log (reason=...). */
+static const struct {
+	const char *reply, *tag;
+} smtp_tags[] = {
+	{ SMTP_R_ADDR_SYNTAX, "address_syntax" },
+	{ SMTP_R_PARAM, "unsupported_parameter" },
+	{ SMTP_R_PARAM_SYNTAX, "parameter_syntax" },
+	{ SMTP_R_TOOBIG, "databytes" },
+	{ SMTP_R_NOGATEWAY, "rcpthosts" },
+	{ SMTP_R_TOOMANYRCPT, "too_many_recipients" },
+	{ SMTP_R_NESTED_MAIL, "nested_mail" },
+	{ 0, 0 }
+};
+
+/* smtp_reply_tag - the log name of a refusal reply ("other" if it has none) */
+const char *
+smtp_reply_tag(const char *reply)
+{
+	for (int i = 0; smtp_tags[i].reply; i++)
+		if (smtp_tags[i].reply == reply)
+			return smtp_tags[i].tag;
+	return "other";
+}

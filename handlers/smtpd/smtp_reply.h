@@ -42,4 +42,7 @@ extern const char SMTP_R_PARAM_SYNTAX[];
 extern const char SMTP_R_NOGATEWAY[];
 extern const char SMTP_R_TOOMANYRCPT[];
 
+/* smtp_reply_tag - short stable name of a refusal for the log */
+const char *smtp_reply_tag(const char *reply);
+
 #endif

@@ -2,6 +2,8 @@
  * test_smtp_session.c - the SMTP engine over a socketpair: verbs, sequence, relay control.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,4 +48,41 @@ Test(smtp, simple_message_is_queued)
 	free(msg);
 	free(env);
 	free(out);
+}
+
+static void
+setup_capture(void)
+{
+	harness_setup();
+	cr_redirect_stderr();
+}
+
+/* one log line per decision, stable shape, client bytes escaped */
+Test(smtp, log_lines, .init = setup_capture)
+{
+	char *out, line[1024], *all = NULL;
+	size_t cap = 0;
+	FILE *mem = open_memstream(&all, &cap), *err;
+
+	out = run("HELO evil\x01host\nMAIL FROM:<a@b.test> FOO=1\nMAIL FROM:<a@b.test>\n"
+	    "RCPT TO:<x@relay.test>\nRCPT TO:<u@example.com>\nDATA\nhi\n.\nQUIT\n", NULL);
+	free(out);
+	fflush(stderr);
+	err = cr_get_redirected_stderr();
+	while (fgets(line, sizeof(line), err)) {
+		fputs(line, mem);
+		if (strstr(line, "accept msg:"))
+			break;
+	}
+	fclose(mem);
+	cr_assert_not_null(strstr(all, "<6>connect: remote=192.0.2.7 helo=- from=<>\n"), "%s", all);
+	cr_assert_not_null(strstr(all, "<6>reject mail: remote=192.0.2.7 helo=evil\\x01host from=<> "
+	    "sender=<a@b.test> reason=unsupported_parameter\n"), "%s", all);
+	cr_assert_not_null(strstr(all, "<6>reject rcpt: remote=192.0.2.7 helo=evil\\x01host "
+	    "from=<a@b.test> to=<x@relay.test> reason=rcpthosts\n"), "%s", all);
+	cr_assert_not_null(strstr(all, "<6>accept rcpt: remote=192.0.2.7 helo=evil\\x01host "
+	    "from=<a@b.test> to=<u@example.com>\n"), "%s", all);
+	cr_assert_not_null(strstr(all, "<6>accept msg: remote=192.0.2.7 helo=evil\\x01host "
+	    "from=<a@b.test> qp="), "%s", all);
+	free(all);
 }
