@@ -89,56 +89,80 @@ clean_pid(time_t now)
 	return n;
 }
 
-/* clean_answer - one byte to qmail-send; if it is gone there is nobody to serve */
+/* Requests come in pipelined; answers go out together before the next read. */
+struct clean_io {
+	int in, out;
+	size_t pos, have, nans;
+	char inbuf[4096], ans[4096];
+};
+
+/* clean_flush - the answers so far; if qmail-send is gone there is nobody to serve */
 static void
-clean_answer(int out, char c)
+clean_flush(struct clean_io *io)
 {
+	size_t off = 0;
 	ssize_t w;
 
-	while ((w = write(out, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (w != 1)
-		log_fatal(EXIT_PERM, "qmail-clean: write answer: %m");
+	while (off < io->nans) {
+		w = write(io->out, io->ans + off, io->nans - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			log_fatal(EXIT_PERM, "qmail-clean: write answer: %m");
+		off += (size_t)w;
+	}
+	io->nans = 0;
+}
+
+/* clean_getc - next request byte: 1, 0 at EOF, -1 on error; flushes before blocking */
+static int
+clean_getc(struct clean_io *io, char *c)
+{
+	ssize_t n;
+
+	if (io->pos == io->have) {
+		clean_flush(io);
+		while ((n = read(io->in, io->inbuf, sizeof(io->inbuf))) < 0 && errno == EINTR)
+			;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		io->pos = 0;
+		io->have = (size_t)n;
+	}
+	*c = io->inbuf[io->pos++];
+	return 1;
 }
 
 /* clean_run - read NUL-terminated requests; over-long ones are skipped to their NUL */
 int
 clean_run(const char *home, int in, int out)
 {
-	char inbuf[4096], req[CLEAN_REQ_MAX];
-	size_t len = 0, pos = 0, have = 0;
-	int toolong = 0, sweep = 0;
+	static struct clean_io io;
+	char req[CLEAN_REQ_MAX], c;
+	size_t len = 0;
+	int toolong = 0, sweep = 0, r;
 
 	if (chdir(home) < 0 || chdir("queue") < 0) {
 		log_err("qmail-clean: chdir %s/queue: %m", home);
 		return EXIT_TEMP;
 	}
+	io.in = in;
+	io.out = out;
 	for (;;) {
 		if (sweep-- == 0) {
 			clean_pid(time(NULL));
 			sweep = CLEAN_PID_EVERY;
 		}
-		for (;;) {	/* gather one request */
-			if (pos == have) {
-				ssize_t n = read(in, inbuf, sizeof(inbuf));
-
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n <= 0)
-					return n < 0 ? EXIT_TEMP : 0;
-				pos = 0;
-				have = (size_t)n;
-			}
-			char c = inbuf[pos++];
-
-			if (c == '\0')
-				break;
+		while ((r = clean_getc(&io, &c)) > 0 && c != '\0') {
 			if (len < sizeof(req))
 				req[len++] = c;
 			else
 				toolong = 1;
 		}
-		clean_answer(out, toolong ? CLEAN_MALFORMED : clean_request(req, len));
+		if (r <= 0)
+			return r < 0 ? EXIT_TEMP : 0;
+		/* every answer was for at least one input byte: ans cannot overflow */
+		io.ans[io.nans++] = toolong ? CLEAN_MALFORMED : clean_request(req, len);
 		len = 0;
 		toolong = 0;
 	}

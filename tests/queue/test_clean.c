@@ -178,3 +178,22 @@ Test(qmail_clean, no_queue, .init = setup, .fini = teardown, .timeout = 20)
 	cr_assert_eq(qt_sh("rm -rf '%s/queue'", home), 0);
 	cr_expect_eq(run_clean(S("todo/1\0"), out, sizeof(out)), 111);
 }
+
+/* qmail-send pipelines requests: many at once, answered in order, across reads */
+Test(qmail_clean, pipelined, .init = setup, .fini = teardown, .timeout = 20)
+{
+	static char in[20000], out[2000], want[2000];
+	size_t n = 0;
+
+	for (int i = 0; i < 1500; i++) {
+		n += (size_t)snprintf(in + n, sizeof(in) - n, "%s/%d",
+		    i % 7 == 3 ? "junk" : "todo", 100000 + i) + 1;
+		want[i] = i % 7 == 3 ? 'x' : '+';
+	}
+	put("todo/22/100003", 0);	/* 100003 % 23 == 22, a junk request: must stay */
+	put("todo/0/100004", 0);	/* 100004 % 23 == 0: removed */
+	cr_assert_eq(run_clean(in, n, out, sizeof(out)), 0);
+	cr_expect_str_eq(out, want);
+	cr_expect(exists("todo/22/100003"));
+	cr_expect(!exists("todo/0/100004"));
+}
