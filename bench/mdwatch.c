@@ -119,8 +119,14 @@ mdwatch_loop(struct mdwatch *w, int ifd, pid_t pid, double t0)
 				w->count = mdwatch_count(w->dir);
 				last_recount = mdwatch_now();
 			}
-			if (w->count >= w->target)
-				w->t_full = mdwatch_now() - t0;
+			/* events may be counted twice around the first
+			 * count: only a full recount may end the wait */
+			if (w->count >= w->target) {
+				w->count = mdwatch_count(w->dir);
+				last_recount = mdwatch_now();
+				if (w->count >= w->target)
+					w->t_full = last_recount - t0;
+			}
 		}
 		if (w->t_client >= 0 && w->t_full >= 0)
 			return 0;
