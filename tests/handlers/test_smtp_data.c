@@ -96,20 +96,21 @@ Test(data, morercpthosts_alone_without_rcpthosts)
 	free(out);
 }
 
-Test(data, unreadable_morercpthosts_is_421)
+Test(data, broken_morercpthosts_is_421)
 {
 	struct session_result r;
-	char *out;
+	char *out, path[512];
 
-	if (geteuid() == 0)
-		cr_skip_test("root reads any file");
-	make_mrh((const char *const[]){ "x", NULL });
-	{
-		char path[512];
-
-		snprintf(path, sizeof(path), "%s/control/morercpthosts.cdb", H.home);
-		chmod(path, 0);
-	}
+	/* too short to be a cdb: refused, never guessed at */
+	harness_control("morercpthosts.cdb", "garbage");
+	out = session("QUIT\n", &r);
+	cr_assert_str_eq(out, "421 4.3.0 unable to read controls\n");
+	cr_assert_eq(r.exitcode, 111);
+	free(out);
+	/* unreadable (a directory here, so that the test also works as root) */
+	harness_control("morercpthosts.cdb", NULL);
+	snprintf(path, sizeof(path), "%s/control/morercpthosts.cdb", H.home);
+	cr_assert_eq(mkdir(path, 0755), 0);
 	out = session("QUIT\n", &r);
 	cr_assert_str_eq(out, "421 4.3.0 unable to read controls\n");
 	cr_assert_eq(r.exitcode, 111);
@@ -174,6 +175,76 @@ Test(data, recipient_limit)
 	harness_session(in, n, 0, &r);
 	out = harness_norm(r.out);
 	cr_assert_not_null(strstr(out, "250 2.1.5 ok\n452 4.5.3 too many recipients\n221 "));
+	free(in);
+	free(out);
+}
+
+/* a 10 MB command line is consumed, refused once, and the session goes on */
+Test(data, huge_line_then_good_message)
+{
+	size_t big = 10 * 1024 * 1024, n;
+	struct session_result r;
+	char *in, *out, *msg;
+	FILE *mem = open_memstream(&in, &n);
+
+	fputs("NOOP ", mem);
+	for (size_t i = 0; i < big; i++)
+		putc('A', mem);
+	fputs("\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.com>\r\nDATA\r\nok\r\n.\r\nQUIT\r\n", mem);
+	fclose(mem);
+	harness_session(in, n, 0, &r);
+	out = harness_norm(r.out);
+	cr_assert_str_eq(out, "220 test.example ESMTP\n500 5.5.2 line too long\n250 2.1.0 ok\n"
+	    "250 2.1.5 ok\n354 go ahead\n250 2.0.0 ok N qp N\n221 2.0.0 test.example\n");
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(strstr(msg, "\nok\n"));
+	free(in);
+	free(out);
+	free(msg);
+}
+
+/* DATA is 8-bit and NUL transparent: only line ends are rewritten */
+Test(data, binary_bytes_pass_through)
+{
+	static const char body[] = "x\0y\x80\xff\x7f\r\x01z";
+	struct session_result r;
+	char *in, *out, *msg, *p;
+	size_t n, msglen;
+	FILE *mem = open_memstream(&in, &n);
+
+	fputs("MAIL FROM:<a@b.test> BODY=8BITMIME\r\nRCPT TO:<u@example.com>\r\nDATA\r\n", mem);
+	fwrite(body, 1, sizeof(body) - 1, mem);
+	fputs("\r\n.\r\nQUIT\r\n", mem);
+	fclose(mem);
+	harness_session(in, n, 0, &r);
+	out = harness_norm(r.out);
+	cr_assert_not_null(strstr(out, "250 2.0.0 ok N qp N\n"), "%s", out);
+	msg = harness_read_rec("msg", &msglen);
+	p = strchr(strchr(msg, '\n') + 1, '\n') + 1;
+	cr_assert_eq(msglen - (size_t)(p - msg), sizeof(body));
+	cr_assert(memcmp(p, body, sizeof(body) - 1) == 0);
+	cr_assert_eq(p[sizeof(body) - 1], '\n');
+	free(in);
+	free(out);
+	free(msg);
+}
+
+/* garbage floods end in 421 after SMTP_BADCMD_MAX, with bounded replies */
+Test(data, garbage_flood)
+{
+	struct session_result r;
+	char *in, *out;
+	size_t n;
+	FILE *mem = open_memstream(&in, &n);
+
+	for (int i = 0; i < 100000; i++)
+		fprintf(mem, "\x01\x02 garbage %d\r\n", i);
+	fclose(mem);
+	harness_session(in, n, 0, &r);
+	out = harness_norm(r.out);
+	cr_assert(strlen(out) < 1000, "%zu bytes of replies", strlen(out));
+	cr_assert_not_null(strstr(out, "421 4.7.0 too many bad commands, closing connection\n"));
+	cr_assert_eq(r.exitcode, 1);
 	free(in);
 	free(out);
 }

@@ -34,14 +34,26 @@ stop_server(void)
 	harness_teardown();
 }
 
+/* port_open - does "127.0.0.1:PORT" or "[::1]:PORT" accept connections? */
 static int
-port_open(int port)
+port_open(const char *listen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	const char *colon = strrchr(listen, ':');
+	int port = atoi(colon + 1), fd, r;
 
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (listen[0] == '[') {
+		s6.sin6_port = htons(port);
+		inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		r = connect(fd, (struct sockaddr *)&s6, sizeof(s6));
+	} else {
+		s4.sin_port = htons(port);
+		inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		r = connect(fd, (struct sockaddr *)&s4, sizeof(s4));
+	}
 	close(fd);
 	return r == 0;
 }
@@ -57,16 +69,15 @@ have(const char *prog)
 
 /* start_server - systemd-socket-activate on 127.0.0.1:port running qmail-smtpd */
 static void
-start_server(int port)
+start_server_at(const char *listen)
 {
 	const char *build = getenv("SQ_BUILDDIR");
-	char prog[512], listen[64], log[512];
+	char prog[512], log[512];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 	if (!have("systemd-socket-activate"))
 		cr_skip_test("systemd-socket-activate not installed");
 	snprintf(prog, sizeof(prog), "%s/handlers/smtpd/qmail-smtpd", build ? build : ".");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	snprintf(log, sizeof(log), "%s/server.log", H.home);
 	unsetenv("TCPREMOTEIP");	/* the peer comes from getpeername(0) */
 	server = fork();
@@ -79,9 +90,18 @@ start_server(int port)
 		    prog, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 250 && !port_open(port); i++)
+	for (int i = 0; i < 250 && !port_open(listen); i++)
 		nanosleep(&ts, NULL);
-	cr_assert(port_open(port), "server did not start on %s", listen);
+	cr_assert(port_open(listen), "server did not start on %s", listen);
+}
+
+static void
+start_server(int port)
+{
+	char listen[64];
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	start_server_at(listen);
 }
 
 TestSuite(e2e, .init = harness_setup, .fini = stop_server, .timeout = 40);
@@ -156,5 +176,32 @@ Test(e2e, python_smtplib)
 	cr_assert_not_null(msg);
 	cr_assert_not_null(strstr(msg, "(HELO py.test) (127.0.0.1)\n"), "%s", msg);
 	cr_assert_not_null(strstr(msg, "\nSubject: py\n\n.leading dot\n..two\nend\n"), "%s", msg);
+	free(msg);
+}
+
+/* over IPv6 the peer comes from getpeername(0) as well */
+Test(e2e, ipv6_smtplib)
+{
+	char cmd[1024], *msg;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+
+	inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&s6, sizeof(s6)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		cr_skip_test("no IPv6 loopback here");
+	}
+	close(fd);
+	if (!have("python3"))
+		cr_skip_test("python3 not installed");
+	start_server_at("[::1]:34022");
+	snprintf(cmd, sizeof(cmd), "python3 -c \"import smtplib; s = smtplib.SMTP('::1', 34022, "
+	    "local_hostname='v6.test'); s.sendmail('a@b.test', ['u@example.com'], "
+	    "'Subject: v6\\r\\n\\r\\nhi\\r\\n'); s.quit()\" >%s/py6.out 2>&1", H.home);
+	cr_assert_eq(system(cmd), 0, "client failed, see %s/py6.out", H.home);
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(msg);
+	cr_assert(strncmp(msg, "Received: from unknown (HELO v6.test) (::1)\n", 44) == 0, "%s", msg);
 	free(msg);
 }
