@@ -62,6 +62,22 @@ peer_copy(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
+/* peer_copy_ip - an address from the environment; ::ffff:a.b.c.d becomes a.b.c.d
+ * (ucspi-tcp6 may hand IPv4 clients over in that form) */
+static void
+peer_copy_ip(char *dst, const char *src)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET6, src, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
+		if (inet_ntop(AF_INET, &a4, dst, PEER_IP_MAX))
+			return;
+	}
+	peer_copy(dst, src);
+}
+
 static void
 peer_port(const char *v4name, const char *v6name, unsigned *port)
 {
@@ -84,7 +100,7 @@ peer_get(struct peer *p, int fd)
 	peer_copy(p->remoteip, "unknown");
 	peer_copy(p->localip, "unknown");
 	if ((s = peer_env("TCPREMOTEIP", "TCP6REMOTEIP")) != NULL) {
-		peer_copy(p->remoteip, s);
+		peer_copy_ip(p->remoteip, s);
 		peer_port("TCPREMOTEPORT", "TCP6REMOTEPORT", &p->remoteport);
 	} else {
 		len = sizeof(ss);
@@ -93,7 +109,7 @@ peer_get(struct peer *p, int fd)
 			    &p->remoteport);
 	}
 	if ((s = peer_env("TCPLOCALIP", "TCP6LOCALIP")) != NULL) {
-		peer_copy(p->localip, s);
+		peer_copy_ip(p->localip, s);
 		peer_port("TCPLOCALPORT", "TCP6LOCALPORT", &p->localport);
 	} else {
 		len = sizeof(ss);

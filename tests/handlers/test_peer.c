@@ -51,6 +51,11 @@ Test(peer, tcp6_environment)
 	peer_get(&p, -1);
 	cr_assert_str_eq(p.remoteip, "2001:db8::1");
 	cr_assert_str_eq(p.remotehost, "v6.test");
+	setenv("TCP6REMOTEIP", "::ffff:192.0.2.9", 1);
+	setenv("TCP6LOCALIP", "::ffff:198.51.100.1", 1);
+	peer_get(&p, -1);
+	cr_assert_str_eq(p.remoteip, "192.0.2.9", "v4-mapped shown as v4");
+	cr_assert_str_eq(p.localip, "198.51.100.1");
 }
 
 Test(peer, not_a_socket_is_unknown)
