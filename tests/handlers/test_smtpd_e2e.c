@@ -205,3 +205,38 @@ Test(e2e, ipv6_smtplib)
 	cr_assert(strncmp(msg, "Received: from unknown (HELO v6.test) (::1)\n", 44) == 0, "%s", msg);
 	free(msg);
 }
+
+/* under ucspi-tcp's tcpserver the peer and local name come from TCP* variables */
+Test(e2e, tcpserver)
+{
+	const char *build = getenv("SQ_BUILDDIR");
+	char prog[512], log[512], cmd[1024], *msg;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	if (!have("tcpserver") || !have("python3"))
+		cr_skip_test("tcpserver or python3 not installed");
+	snprintf(prog, sizeof(prog), "%s/handlers/smtpd/qmail-smtpd", build ? build : ".");
+	snprintf(log, sizeof(log), "%s/server.log", H.home);
+	unsetenv("TCPREMOTEIP");
+	server = fork();
+	cr_assert_neq(server, -1);
+	if (server == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execlp("tcpserver", "tcpserver", "-q", "-R", "-H", "-l", "mx.local.test",
+		    "127.0.0.1", "34023", prog, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && !port_open("127.0.0.1:34023"); i++)
+		nanosleep(&ts, NULL);
+	cr_assert(port_open("127.0.0.1:34023"), "tcpserver did not start");
+	snprintf(cmd, sizeof(cmd), "python3 -c \"import smtplib; s = smtplib.SMTP('127.0.0.1', 34023, "
+	    "local_hostname='tcp.test'); s.sendmail('a@b.test', ['u@example.com'], "
+	    "'Subject: tcp\\r\\n\\r\\nhi\\r\\n'); s.quit()\" >%s/pytcp.out 2>&1", H.home);
+	cr_assert_eq(system(cmd), 0, "client failed, see %s/pytcp.out", H.home);
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(msg);
+	cr_assert(strncmp(msg, "Received: from unknown (HELO tcp.test) (127.0.0.1)\n"
+	    "  by mx.local.test with SMTP; ", 80) == 0, "%s", msg);
+	free(msg);
+}
