@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,33 @@
 #include "support.h"
 
 static char t_home[256];
+static char t_dirs[4][256];
+static int t_ndirs;
+
+static int
+t_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void
+t_cleanup(void)
+{
+	for (int i = 0; i < t_ndirs; i++)
+		nftw(t_dirs[i], t_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+t_tmpdir(char *templ)
+{
+	cr_assert_not_null(mkdtemp(templ));
+	if (t_ndirs < 4)
+		snprintf(t_dirs[t_ndirs++], sizeof(t_dirs[0]), "%s", templ);
+}
 
 const char *
 t_prog(const char *name)
@@ -33,7 +61,7 @@ t_mkhome(void)
 	const char *src = getenv("SQ_SRCDIR"), *b = getenv("SQ_BUILDDIR");
 
 	snprintf(t_home, sizeof(t_home), "/tmp/sq-deliv-XXXXXX");
-	cr_assert_not_null(mkdtemp(t_home));
+	t_tmpdir(t_home);
 	snprintf(cmd, sizeof(cmd), "sh %s/sandbox-tools/mkhome.sh %s %s >/dev/null",
 	    src ? src : ".", t_home, b ? b : ".");
 	cr_assert_eq(system(cmd), 0, "mkhome.sh failed");

@@ -6,6 +6,10 @@
 
 /* t_mkhome - a fresh qmail home (mkhome.sh) in a mkdtemp directory; its path */
 const char *t_mkhome(void);
+/* t_tmpdir - mkdtemp(templ), removed with everything in it when the test exits */
+void t_tmpdir(char *templ);
+/* t_cleanup - remove the t_tmpdir directories (use as .fini) */
+void t_cleanup(void);
 /* t_prog - "$SQ_BUILDDIR/NAME" */
 const char *t_prog(const char *name);
 /* t_write - create path with text (mode) */

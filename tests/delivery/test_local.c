@@ -42,7 +42,7 @@ maildir(const char *name)
 static void
 setup(void)
 {
-	cr_assert_not_null(mkdtemp(home));
+	t_tmpdir(home);
 	maildir("Maildir");
 	t_write(at("msg"), "Subject: test\nFrom: bob@x.org\n\nbody line\nFrom me\n", 0600);
 }
@@ -61,7 +61,7 @@ deliver(const char *dash, const char *ext, const char *sender, const char *msg)
 	return t_run(argv, at(msg), NULL, out, sizeof(out));
 }
 
-Test(local, default_delivery_adds_return_path_and_delivered_to, .init = setup)
+Test(local, default_delivery_adds_return_path_and_delivered_to, .init = setup, .fini = t_cleanup)
 {
 	cr_assert_eq(deliver("", "", "bob@x.org", "msg"), 0, "%s", out);
 	cr_expect_str_eq(out, "did 1+0+0\n");
@@ -72,7 +72,7 @@ Test(local, default_delivery_adds_return_path_and_delivered_to, .init = setup)
 	    "Subject: test\nFrom: bob@x.org\n\nbody line\nFrom me\n");
 }
 
-Test(local, null_sender_and_quoted_sender, .init = setup)
+Test(local, null_sender_and_quoted_sender, .init = setup, .fini = t_cleanup)
 {
 	cr_assert_eq(deliver("", "", "", "msg"), 0, "%s", out);
 	cr_expect(strncmp(t_read(t_first(at("Maildir/new"))), "Return-Path: <>\n", 16) == 0);
@@ -82,7 +82,7 @@ Test(local, null_sender_and_quoted_sender, .init = setup)
 	    "Return-Path: <\"a b\"@x.org>\n", 27) == 0);
 }
 
-Test(local, loop_is_refused, .init = setup)
+Test(local, loop_is_refused, .init = setup, .fini = t_cleanup)
 {
 	t_write(at("loop"), "Received: x\nDelivered-To: alice@example.org\n\nbody\n", 0600);
 	cr_expect_eq(deliver("", "", "bob@x.org", "loop"), 100);
@@ -93,13 +93,13 @@ Test(local, loop_is_refused, .init = setup)
 	cr_expect_eq(deliver("", "", "bob@x.org", "body"), 0, "%s", out);
 }
 
-Test(local, extension_without_dot_qmail_bounces, .init = setup)
+Test(local, extension_without_dot_qmail_bounces, .init = setup, .fini = t_cleanup)
 {
 	cr_expect_eq(deliver("-", "nosuch", "bob@x.org", "msg"), 100);
 	cr_expect_str_eq(out, "Sorry, no mailbox here by that name. (#5.1.1)\n");
 }
 
-Test(local, cascade_exact_then_default, .init = setup)
+Test(local, cascade_exact_then_default, .init = setup, .fini = t_cleanup)
 {
 	maildir("Exact");
 	maildir("Dflt");
@@ -118,7 +118,7 @@ Test(local, cascade_exact_then_default, .init = setup)
 	cr_expect_eq(t_count(at("Maildir/new")), 0);
 }
 
-Test(local, several_lines_and_blank_first_line, .init = setup)
+Test(local, several_lines_and_blank_first_line, .init = setup, .fini = t_cleanup)
 {
 	maildir("Other");
 	t_write(at(".qmail"), "# two copies\n./Maildir/\n\n./Other/   \n", 0600);
@@ -142,7 +142,7 @@ recorder(int code)
 	setenv("QMAILQUEUE", at("qq"), 1);
 }
 
-Test(local, forward_through_qmailqueue, .init = setup)
+Test(local, forward_through_qmailqueue, .init = setup, .fini = t_cleanup)
 {
 	recorder(0);
 	t_write(at(".qmail-list"), "&carol@example.net\ndave@example.net\n", 0600);
@@ -155,7 +155,7 @@ Test(local, forward_through_qmailqueue, .init = setup)
 	cr_expect_eq(t_count(at("Maildir/new")), 0);
 }
 
-Test(local, forward_failure_codes, .init = setup)
+Test(local, forward_failure_codes, .init = setup, .fini = t_cleanup)
 {
 	t_write(at(".qmail"), "&carol@example.net\n", 0600);
 	recorder(53);
@@ -165,7 +165,7 @@ Test(local, forward_failure_codes, .init = setup)
 	cr_expect_eq(deliver("", "", "bob@x.org", "msg"), 100);
 }
 
-Test(local, owner_file_changes_forward_sender, .init = setup)
+Test(local, owner_file_changes_forward_sender, .init = setup, .fini = t_cleanup)
 {
 	recorder(0);
 	t_write(at(".qmail-list"), "&carol@example.net\n", 0600);
@@ -174,7 +174,7 @@ Test(local, owner_file_changes_forward_sender, .init = setup)
 	cr_expect_str_eq(t_read(at("fwd.env")), "Falice-list-owner@example.org");
 }
 
-Test(local, program_exit_codes, .init = setup)
+Test(local, program_exit_codes, .init = setup, .fini = t_cleanup)
 {
 	maildir("After");
 	t_write(at(".qmail"), "|exit 99\n./After/\n", 0600);
@@ -191,7 +191,7 @@ Test(local, program_exit_codes, .init = setup)
 	cr_expect_eq(deliver("", "", "bob@x.org", "msg"), 0, "%s", out);
 }
 
-Test(local, mbox_line, .init = setup)
+Test(local, mbox_line, .init = setup, .fini = t_cleanup)
 {
 	const char *box;
 
@@ -205,7 +205,7 @@ Test(local, mbox_line, .init = setup)
 	cr_expect(strstr(box, "\n>From me\n\nFrom MAILER-DAEMON ") != NULL, "%s", box);
 }
 
-Test(local, unsafe_permissions_defer, .init = setup)
+Test(local, unsafe_permissions_defer, .init = setup, .fini = t_cleanup)
 {
 	t_write(at(".qmail"), "./Maildir/\n", 0602);
 	cr_expect_eq(deliver("", "", "bob@x.org", "msg"), 111);
@@ -214,7 +214,7 @@ Test(local, unsafe_permissions_defer, .init = setup)
 	cr_expect_eq(deliver("", "", "bob@x.org", "msg"), 111, "x bit = forward only");
 }
 
-Test(local, dry_run_prints_actions, .init = setup)
+Test(local, dry_run_prints_actions, .init = setup, .fini = t_cleanup)
 {
 	const char *argv[] = { t_prog("qmail-local"), "-n", "alice", home, "alice", "", "",
 		"example.org", "bob@x.org", "./Maildir/", NULL };
@@ -226,7 +226,7 @@ Test(local, dry_run_prints_actions, .init = setup)
 	cr_expect_eq(t_count(at("Maildir/new")), 0);
 }
 
-Test(local, usage_is_permanent)
+Test(local, usage_is_permanent, .fini = t_cleanup)
 {
 	const char *argv[] = { t_prog("qmail-local"), "alice", NULL };
 

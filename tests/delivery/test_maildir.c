@@ -21,7 +21,7 @@ setup(void)
 {
 	char p[600];
 
-	cr_assert_not_null(mkdtemp(dir));
+	t_tmpdir(dir);
 	snprintf(md, sizeof(md), "%s/Maildir", dir);
 	mkdir(md, 0700);
 	snprintf(p, sizeof(p), "%s/tmp", md);
@@ -45,7 +45,7 @@ message_fd(const char *text)
 	return fd;
 }
 
-Test(maildir, delivers_into_new, .init = setup)
+Test(maildir, delivers_into_new, .init = setup, .fini = t_cleanup)
 {
 	struct buf hdr;
 	char name[256], p[900];
@@ -68,7 +68,7 @@ Test(maildir, delivers_into_new, .init = setup)
 	cr_expect_eq(sb.st_mode & 0777, 0600);
 }
 
-Test(maildir, names_are_unique, .init = setup)
+Test(maildir, names_are_unique, .init = setup, .fini = t_cleanup)
 {
 	struct buf hdr;
 	char name[256], first[256], p[600];
@@ -89,7 +89,7 @@ Test(maildir, names_are_unique, .init = setup)
 	cr_expect_eq(t_count(p), 50);
 }
 
-Test(maildir, missing_maildir_is_an_error, .init = setup)
+Test(maildir, missing_maildir_is_an_error, .init = setup, .fini = t_cleanup)
 {
 	struct buf hdr;
 	char name[256], p[600];
@@ -103,7 +103,7 @@ Test(maildir, missing_maildir_is_an_error, .init = setup)
 	cr_expect(strstr(why, "(#4.") != NULL, "temporary text: %s", why);
 }
 
-Test(maildir, host_with_slash_is_escaped, .init = setup)
+Test(maildir, host_with_slash_is_escaped, .init = setup, .fini = t_cleanup)
 {
 	/* the name must be one path component whatever the host name is */
 	struct buf hdr;

@@ -67,7 +67,7 @@ other_can_run(const char *dir)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-Test(privs, root_becomes_the_user, .timeout = 30)
+Test(privs, root_becomes_the_user, .timeout = 30, .fini = t_cleanup)
 {
 	char line[2048], dir[1024], text[4096];
 	const char *file;
@@ -103,7 +103,7 @@ Test(privs, root_becomes_the_user, .timeout = 30)
 	cr_expect_eq(sb.st_gid, OTHER_UID, "with the user's group");
 }
 
-Test(privs, without_root_only_our_uid, .timeout = 30)
+Test(privs, without_root_only_our_uid, .timeout = 30, .fini = t_cleanup)
 {
 	char line[2048], text[4096];
 

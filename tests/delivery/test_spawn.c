@@ -101,7 +101,7 @@ setup(void)
 	snprintf(mdir, sizeof(mdir), "%s/home/alice/Maildir/new", home);
 }
 
-Test(lspawn, reports_k_z_d, .init = setup, .timeout = 30)
+Test(lspawn, reports_k_z_d, .init = setup, .timeout = 30, .fini = t_cleanup)
 {
 	struct sp s;
 	char text[4096];
@@ -142,7 +142,7 @@ Test(lspawn, reports_k_z_d, .init = setup, .timeout = 30)
 	sp_close(&s);
 }
 
-Test(lspawn, many_concurrent_deliveries, .init = setup, .timeout = 30)
+Test(lspawn, many_concurrent_deliveries, .init = setup, .timeout = 30, .fini = t_cleanup)
 {
 	struct sp s;
 	char text[4096];
@@ -164,7 +164,7 @@ Test(lspawn, many_concurrent_deliveries, .init = setup, .timeout = 30)
 	sp_close(&s);
 }
 
-Test(lspawn, slot_in_use_and_empty_local, .init = setup, .timeout = 30)
+Test(lspawn, slot_in_use_and_empty_local, .init = setup, .timeout = 30, .fini = t_cleanup)
 {
 	struct sp s;
 	char text[4096];
@@ -179,7 +179,7 @@ Test(lspawn, slot_in_use_and_empty_local, .init = setup, .timeout = 30)
 	sp_close(&s);
 }
 
-Test(rspawn, no_qmail_remote_defers, .init = setup, .timeout = 30)
+Test(rspawn, no_qmail_remote_defers, .init = setup, .timeout = 30, .fini = t_cleanup)
 {
 	struct sp s;
 	char text[4096];
@@ -192,7 +192,7 @@ Test(rspawn, no_qmail_remote_defers, .init = setup, .timeout = 30)
 	sp_close(&s);
 }
 
-Test(rspawn, runs_qmail_remote_with_its_argv, .init = setup, .timeout = 30)
+Test(rspawn, runs_qmail_remote_with_its_argv, .init = setup, .timeout = 30, .fini = t_cleanup)
 {
 	struct sp s;
 	char text[4096], script[2048], path[1024];
@@ -228,7 +228,7 @@ report_case(void (*fn)(struct buf *, int, const char *, size_t, int), int wstat,
 #define EXITED(c) ((c) << 8)
 #define S(lit) lit, sizeof(lit) - 1
 
-Test(report, rspawn_conversion)
+Test(report, rspawn_conversion, .fini = t_cleanup)
 {
 	report_case(rspawn_report, EXITED(0), S("r\0Kaccepted\n\0"), "Kaccepted\n", "accepted");
 	report_case(rspawn_report, EXITED(0), S("h550 no user\n\0DGiving up.\n\0"),
@@ -243,7 +243,7 @@ Test(report, rspawn_conversion)
 	report_case(rspawn_report, SIGSEGV, S("r\0K\0"), "Zqmail-remote crashed.\n", "crash");
 }
 
-Test(report, lspawn_exit_codes)
+Test(report, lspawn_exit_codes, .fini = t_cleanup)
 {
 	report_case(lspawn_report, EXITED(0), S("did 1+0+0\n"), "Kdid 1+0+0\n", "0");
 	report_case(lspawn_report, EXITED(99), S("did 0+0+1\n"), "Kdid 0+0+1\n", "99");
@@ -255,7 +255,7 @@ Test(report, lspawn_exit_codes)
 	report_case(lspawn_report, SIGKILL, S("x"), "Zqmail-local crashed.\n", "crash");
 }
 
-Test(report, lspawn_truncates)
+Test(report, lspawn_truncates, .fini = t_cleanup)
 {
 	static char big[LSPAWN_REPORT_MAX];
 	struct buf b;
@@ -282,7 +282,7 @@ count_tree(const char *dir)
 	return atoi(buf);
 }
 
-Test(lspawn, postmaster_forwards_through_qmail_queue, .init = setup, .timeout = 30)
+Test(lspawn, postmaster_forwards_through_qmail_queue, .init = setup, .timeout = 30, .fini = t_cleanup)
 {
 	struct sp s;
 	char text[4096], path[1024];

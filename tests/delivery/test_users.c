@@ -2,6 +2,7 @@
  * test_users.c - qmail-newu's users/cdb and qmail-lspawn's lookup in it:
  * exact, prefix (with the rest as extension), catch-all, format errors. */
 #include <criterion/criterion.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@ static char assign[512], cdb[512], tmp[512];
 static void
 setup(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
+	t_tmpdir(dir);
 	snprintf(assign, sizeof(assign), "%s/assign", dir);
 	snprintf(cdb, sizeof(cdb), "%s/cdb", dir);
 	snprintf(tmp, sizeof(tmp), "%s/cdb.tmp", dir);
@@ -39,7 +40,7 @@ static const char assign_text[] =
 	"+:alias:7790:2108:/var/qmail/alias:-::\n"
 	".\n";
 
-Test(users, exact_prefix_catchall, .init = setup)
+Test(users, exact_prefix_catchall, .init = setup, .fini = t_cleanup)
 {
 	struct users_entry u;
 	struct buf err;
@@ -80,7 +81,7 @@ Test(users, exact_prefix_catchall, .init = setup)
 	cr_expect_str_eq(u.user, "alias");
 }
 
-Test(users, no_catchall_means_not_found, .init = setup)
+Test(users, no_catchall_means_not_found, .init = setup, .fini = t_cleanup)
 {
 	struct users_entry u;
 	struct buf err;
@@ -92,7 +93,7 @@ Test(users, no_catchall_means_not_found, .init = setup)
 	cr_expect_eq(users_cdb_lookup("/nonexistent/cdb", "alice", &u), 0);
 }
 
-Test(users, format_errors_name_the_line, .init = setup)
+Test(users, format_errors_name_the_line, .init = setup, .fini = t_cleanup)
 {
 	static const struct { const char *label, *text, *want; } c[] = {
 		{ "no dot", "=a:a:1:1:/h:::\n", "line 2: missing the final '.'" },
@@ -112,7 +113,7 @@ Test(users, format_errors_name_the_line, .init = setup)
 	}
 }
 
-Test(users, qmail_newu_on_mkhome_assign)
+Test(users, qmail_newu_on_mkhome_assign, .fini = t_cleanup)
 {
 	const char *home = t_mkhome();
 	char path[1024], out[4096];
@@ -135,4 +136,23 @@ Test(users, qmail_newu_on_mkhome_assign)
 	t_write(path, "=alice:x:1:1:/h:::\n", 0644);
 	cr_expect_eq(t_run(argv, NULL, home, out, sizeof(out)), 111);
 	cr_expect(strstr(out, "users/assign line 2") != NULL, "%s", out);
+}
+
+Test(users, getpw_fallback_skips_root, .fini = t_cleanup)
+{
+	struct users_entry u;
+	struct passwd *alias = getpwnam("alias");
+	int r;
+
+	users_entry_init(&u);
+	/* root has uid 0: never a mailbox owner, so "root-x" goes to alias */
+	r = users_getpw("root-x", &u);
+	if (alias == NULL) {
+		cr_expect_eq(r, 0, "no alias user on this system");
+		return;
+	}
+	cr_assert_eq(r, 1);
+	cr_expect_str_eq(u.user, "alias");
+	cr_expect_str_eq(u.dash, "-");
+	cr_expect_str_eq(u.ext, "root-x");
 }
