@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "e2e.h"
@@ -198,12 +199,14 @@ Test(mail, make_run_demo, .init = up, .fini = down, .timeout = 60)
 	cr_expect(strstr(buf_str(&out), "127.0.0.1:"), "no endpoint printed: %s", buf_str(&out));
 }
 
-/* processes_in - how many processes run with their cwd inside dir */
+/* processes_in - how many processes run with their cwd inside dir; those
+ * not running as uid (if uid != -1) go to *strangers */
 static int
-processes_in(const char *dir)
+processes_in(const char *dir, long uid, int *strangers)
 {
 	char link[300], cwd[PATH_MAX];
 	struct dirent *d;
+	struct stat st;
 	DIR *proc;
 	ssize_t n;
 	int count = 0;
@@ -218,23 +221,50 @@ processes_in(const char *dir)
 		if (n <= 0)
 			continue;
 		cwd[n] = '\0';
-		if (strncmp(cwd, dir, strlen(dir)) == 0)
-			count++;
+		if (strncmp(cwd, dir, strlen(dir)) != 0)
+			continue;
+		count++;
+		snprintf(link, sizeof(link), "/proc/%s", d->d_name);
+		if (uid != -1 && stat(link, &st) == 0 && (long)st.st_uid != uid)
+			(*strangers)++;
 	}
 	closedir(proc);
 	return count;
 }
 
+Test(mail, runs_as_invoker, .init = up, .fini = down, .timeout = 60)
+{
+	char token[128];
+	int strangers = 0;
+
+	/* no privilege use, even as root: every process of the instance, a
+	 * delivery included, keeps the invoking uid */
+	e2e_token(token, sizeof(token), "uid");
+	cr_assert_eq(swaks("bob@sandbox.test", "alice@sandbox.test", token), 0,
+	    "swaks: %s", buf_str(&out));
+	expect_mail("alice", token);
+	cr_assert_geq(processes_in(inst.dir, (long)geteuid(), &strangers), 4,
+	    "qmail-send, lspawn, rspawn and clean should run in %s", inst.dir);
+	cr_expect_eq(strangers, 0, "%d processes changed uid", strangers);
+	cr_assert_eq(e2e_sh(&out, "stat -c %%u '%s/home/alice/Maildir/new/'* | sort -u",
+	    inst.dir), 0);
+	cr_expect_eq(strtol(buf_str(&out), NULL, 10), (long)geteuid(),
+	    "mail owned by uid %s", buf_str(&out));
+}
+
 Test(mail, stop_stops_everything, .init = up, .fini = down, .timeout = 60)
 {
-	cr_assert_gt(processes_in(inst.dir), 0, "nothing runs in %s", inst.dir);
+	int unused = 0;
+
+	cr_assert_gt(processes_in(inst.dir, -1, &unused), 0, "nothing runs in %s", inst.dir);
 	/* start again on top of a running instance: it must restart, not break */
 	cr_assert_eq(e2e_sh(&out, "SMTP_PORT=%d sh '%s/sandbox-tools/sandbox.sh' start '%s' '%s'",
 	    inst.port, e2e_srcdir(), inst.dir, e2e_builddir()), 0,
 	    "second start: %s", buf_str(&out));
 	cr_assert_eq(e2e_sh(&out, "sh '%s/sandbox-tools/sandbox.sh' stop '%s'",
 	    e2e_srcdir(), inst.dir), 0, "stop: %s", buf_str(&out));
-	cr_expect_eq(processes_in(inst.dir), 0, "processes left in %s after stop", inst.dir);
+	cr_expect_eq(processes_in(inst.dir, -1, &unused), 0, "processes left in %s after stop",
+	    inst.dir);
 	cr_expect_neq(e2e_sh(&out, "python3 -c 'import socket; "
 	    "socket.create_connection((\"127.0.0.1\", %d), 2)'", inst.port), 0,
 	    "port %d still open after stop", inst.port);
