@@ -66,6 +66,17 @@ qq_alarm(int sig)
 	_exit(QQ_EXIT_TIMEOUT);
 }
 
+/* qq_term - the caller gave up on us (qqueue_abort sends SIGTERM): clean up as for
+ * DEATH, then die of the signal so that the caller sees what happened */
+static void
+qq_term(int sig)
+{
+	if (qq.reading)
+		qq_cleanup();
+	raise(sig);
+	_exit(QQ_EXIT_BUG);
+}
+
 static int
 qq_fail(int code, const char *what, const char *name)
 {
@@ -265,6 +276,14 @@ qq_setup(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGXFSZ, &sa, NULL);	/* a file size limit is a write error, 53 */
+	/* as qmail: a terminal's signals do not stop us; the caller's EOF does */
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = qq_term;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;	/* so its raise() kills at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = qq_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(QQ_DEATH);

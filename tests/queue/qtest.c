@@ -120,7 +120,7 @@ qt_qq(const char *home, const void *msg, size_t msglen, const void *env,
 	if (o && o->hang) {
 		qt_wait_pidfile(home);
 		usleep(50000);
-		kill(pid, SIGALRM);
+		kill(pid, o->hang);
 	}
 	close(mp[1]);
 	qt_write(ep[1], env, envlen);

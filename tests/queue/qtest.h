@@ -9,7 +9,7 @@
 struct qt_opts {
 	int msgfd;		/* >= 0: use this fd as the message instead of a pipe */
 	unsigned long fsize;	/* > 0: RLIMIT_FSIZE for the child */
-	int hang;		/* leave the message pipe open and send SIGALRM */
+	int hang;		/* > 0: send this signal while qmail-queue waits for input */
 };
 
 /* qt_mkhome - a fresh qmail home (mkhome.sh) in a temporary directory */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <regex.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,10 +209,23 @@ Test(qmail_queue, file_too_big, .init = setup, .fini = teardown, .timeout = 20)
 
 Test(qmail_queue, timeout_cleans_up, .init = setup, .fini = teardown, .timeout = 20)
 {
-	struct qt_opts o = { .msgfd = -1, .hang = 1 };
+	struct qt_opts o = { .msgfd = -1, .hang = SIGALRM };
 
 	cr_expect_eq(qt_qq(home, S("partial message"), S("Fa\0Tb\0\0"), &o), QQ_EXIT_TIMEOUT);
 	expect_empty("timeout");
+}
+
+/* qqueue_abort's SIGTERM: killed by it, and nothing left behind */
+Test(qmail_queue, sigterm_cleans_up, .init = setup, .fini = teardown, .timeout = 20)
+{
+	struct qt_opts o = { .msgfd = -1, .hang = SIGTERM };
+
+	cr_expect_eq(qt_qq(home, S("partial message"), S("Fa\0Tb\0\0"), &o), 128 + SIGTERM);
+	expect_empty("SIGTERM");
+	/* SIGINT (a terminal's ^C) is ignored: the message still gets queued */
+	o.hang = SIGINT;
+	cr_expect_eq(qt_qq(home, S("partial message"), S("Fa\0Tb\0\0"), &o), 0);
+	cr_expect_eq(qt_count(home, "todo"), 1);
 }
 
 /* a full filesystem: 53, nothing left, and queueing works again once space returns */
