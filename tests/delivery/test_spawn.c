@@ -299,3 +299,20 @@ Test(lspawn, postmaster_forwards_through_qmail_queue, .init = setup, .timeout = 
 	cr_expect_eq(count_tree(path), 1, "the forward is queued");
 	sp_close(&s);
 }
+
+Test(lspawn, slow_delivery_does_not_hold_others, .init = setup, .timeout = 30)
+{
+	struct sp s;
+	char text[4096], path[1024];
+
+	snprintf(path, sizeof(path), "%s/home/bob/.qmail", home);
+	t_write(path, "|sleep 2\n", 0600);
+	sp_start(&s, "qmail-lspawn", "./Maildir/");
+	sp_send(&s, 0, "5/123", "x@y.org", "bob@sandbox.test");
+	sp_send(&s, 1, "5/123", "x@y.org", "alice@sandbox.test");
+	cr_expect_eq(sp_answer(&s, text, sizeof(text)), 1, "alice's report comes first");
+	cr_expect_str_eq(text, "Kdid 1+0+0\n");
+	cr_expect_eq(sp_answer(&s, text, sizeof(text)), 0);
+	cr_expect_str_eq(text, "Kdid 0+0+1\n");
+	sp_close(&s);
+}
