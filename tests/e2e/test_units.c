@@ -114,7 +114,7 @@ Test(units, content, .init = setup, .fini = teardown)
 		{ "qmail-smtpd@.service", "\nProtectSystem=strict\n" },
 		{ "qmail-send.service", "\nType=notify\n" },
 		{ "qmail-send.service", " ./Maildir/\n" },
-		{ "qmail-send.service", "\nExecReload=/bin/kill -HUP $MAINPID\n" },
+		{ "qmail-send.service", "\nExecReload=+/bin/kill -HUP $MAINPID\n" },
 		{ "qmail-send.service", "\nKillMode=mixed\n" },
 		{ "qmail-send.service", "\nRestart=always\n" },
 	};
