@@ -83,30 +83,37 @@ cmd_stop() {
 	stop_one "$sb" send
 }
 
-# start_smtpd SANDBOX PORT - qmail-smtpd per connection on loopback
-start_smtpd() {
-	listen="-l 127.0.0.1:$2"
-	if has_ipv6; then
-		listen="$listen -l [::1]:$2"
-	else
-		echo "sandbox: no IPv6 loopback (::1), listening on 127.0.0.1 only"
-	fi
+# listen SANDBOX OPTIONS - run qmail-smtpd per connection on the -l OPTIONS;
+# 0 once every address listens, 1 if systemd-socket-activate gave up
+listen() {
 	: > "$1/log/smtpd.log"
-	# shellcheck disable=SC2086 # $listen is a list of options
-	setsid systemd-socket-activate --inetd -a $listen -E "QMAILHOME=$1" \
+	# shellcheck disable=SC2086 # $2 is a list of options
+	setsid systemd-socket-activate --inetd -a $2 -E "QMAILHOME=$1" \
 	    "$1/bin/qmail-smtpd" < /dev/null >> "$1/log/smtpd.log" 2>&1 &
 	echo $! > "$1/run/smtpd.pid"
-	want=$(echo "$listen" | wc -w)
-	want=$((want / 2))
+	want=$(($(echo "$2" | wc -w) / 2))
 	n=0
 	while [ "$(grep -c '^Listening on' "$1/log/smtpd.log")" -lt "$want" ]; do
 		if ! kill -0 "$(cat "$1/run/smtpd.pid")" 2>/dev/null || [ $n -ge 50 ]; then
-			cat "$1/log/smtpd.log" >&2
-			die "qmail-smtpd listener did not start (is port $2 in use? try SMTP_PORT=...)"
+			stop_one "$1" smtpd > /dev/null
+			return 1
 		fi
 		sleep 0.1
 		n=$((n + 1))
 	done
+}
+
+# start_smtpd SANDBOX PORT - SMTP on 127.0.0.1 and, where it works, [::1]
+start_smtpd() {
+	if has_ipv6; then
+		listen "$1" "-l 127.0.0.1:$2 -l [::1]:$2" && return 0
+		echo "sandbox: cannot listen on [::1]:$2, trying 127.0.0.1 only"
+	else
+		echo "sandbox: no IPv6 loopback (::1), listening on 127.0.0.1 only"
+	fi
+	listen "$1" "-l 127.0.0.1:$2" && return 0
+	cat "$1/log/smtpd.log" >&2
+	return 1
 }
 
 cmd_start() {
@@ -126,7 +133,10 @@ cmd_start() {
 	QMAILHOME=$sb setsid "$sb/bin/qmail-start" ./Maildir/ \
 	    < /dev/null >> "$sb/log/send.log" 2>&1 &
 	echo $! > "$sb/run/send.pid"
-	start_smtpd "$sb" "$port"
+	start_smtpd "$sb" "$port" || {
+		cmd_stop "$sb" > /dev/null
+		die "qmail-smtpd listener did not start (is port $port in use? try SMTP_PORT=...)"
+	}
 	sleep 0.2
 	ours "$sb" "$(cat "$sb/run/send.pid")" || {
 		tail -n 20 "$sb/log/send.log" >&2
