@@ -100,6 +100,9 @@ struct rb_box {
 int rb_box_scan(const char *maildir, unsigned n, struct rb_box *box);
 void rb_box_free(struct rb_box *box);
 
+/* rb_note - "# TAG: text" into the TAP stream, stderr and BUILDDIR/tests/robust/TAG.report */
+void rb_note(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* rb_now_ms - monotonic milliseconds */
 long long rb_now_ms(void);
 void rb_sleep_ms(long ms);

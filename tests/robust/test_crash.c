@@ -213,46 +213,32 @@ drain_phase(void)
 	return rb_now_ms() - start;
 }
 
-/* report - the numbers, on stderr (the test log) and in the build tree */
+/* report - the numbers, into the test log and BUILDDIR/tests/robust/crash.report */
 static void
-report(FILE *fp, const struct rb_box *box, unsigned dups, unsigned unacked,
-    unsigned lost, long long drain_ms)
+report(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
+    long long drain_ms)
 {
+	char k[512];
+	size_t l = 0;
 	int j;
 
-	fprintf(fp, "# crash: injections %u (qmail-queue %u, smtp %u), acknowledged %u "
-	    "(qmail-queue %u, smtp %u)\n", sh->tried[VIA_QQ] + sh->tried[VIA_SMTP],
+	rb_note("crash", "injections %u (qmail-queue %u, smtp %u), acknowledged %u "
+	    "(qmail-queue %u, smtp %u)", sh->tried[VIA_QQ] + sh->tried[VIA_SMTP],
 	    sh->tried[VIA_QQ], sh->tried[VIA_SMTP], sh->acked[VIA_QQ] + sh->acked[VIA_SMTP],
 	    sh->acked[VIA_QQ], sh->acked[VIA_SMTP]);
-	fprintf(fp, "# crash: kills");
-	for (j = 0; targets[j].name != NULL; j++)
-		fprintf(fp, " %s=%u", targets[j].name, kills[j]);
-	fprintf(fp, "; qmail-start runs %d (restarts after a kill %u, stalls %u)\n",
-	    home.starts, restarts, stalls);
-	fprintf(fp, "# crash: delivered files %u, duplicates %u, delivered but not "
-	    "acknowledged %u, lost %u, broken %u, foreign %u, left in Maildir tmp/ %u\n",
+	k[0] = '\0';
+	for (j = 0; targets[j].name != NULL && l + 40 < sizeof(k); j++)
+		l += (size_t)snprintf(k + l, sizeof(k) - l, " %s=%u", targets[j].name, kills[j]);
+	rb_note("crash", "kills%s; qmail-start runs %d (restarts after a kill %u, stalls %u)",
+	    k, home.starts, restarts, stalls);
+	rb_note("crash", "delivered files %u, duplicates %u, delivered but not "
+	    "acknowledged %u, lost %u, broken %u, foreign %u, left in Maildir tmp/ %u",
 	    box->files, dups, unacked, lost, box->bad, box->foreign, box->tmp);
-	fprintf(fp, "# crash: drain %lld ms; queue left: todo %zu info %zu local %zu "
-	    "remote %zu mess %zu intd %zu pid %zu bounce %zu\n", drain_ms,
+	rb_note("crash", "drain %lld ms; queue left: todo %zu info %zu local %zu "
+	    "remote %zu mess %zu intd %zu pid %zu bounce %zu", drain_ms,
 	    rb_count(&home, "todo"), rb_count(&home, "info"), rb_count(&home, "local"),
 	    rb_count(&home, "remote"), rb_count(&home, "mess"), rb_count(&home, "intd"),
 	    rb_count(&home, "pid"), rb_count(&home, "bounce"));
-}
-
-static void
-report_file(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
-    long long drain_ms)
-{
-	const char *build = getenv("SQ_BUILDDIR");
-	char path[RB_PATH_MAX];
-	FILE *fp;
-
-	report(stderr, box, dups, unacked, lost, drain_ms);
-	snprintf(path, sizeof(path), "%s/tests/robust/crash.report", build ? build : ".");
-	if ((fp = fopen(path, "w")) != NULL) {
-		report(fp, box, dups, unacked, lost, drain_ms);
-		fclose(fp);
-	}
 }
 
 Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
@@ -293,7 +279,7 @@ Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
 				snprintf(lostlist + l, sizeof(lostlist) - l, " %u", id);
 		}
 	}
-	report_file(&box, dups, unacked, lost, drain_ms);
+	report(&box, dups, unacked, lost, drain_ms);
 	cr_expect_geq(sh->acked[VIA_QQ], CRASH_ACK_QQ);
 	cr_expect_eq(restarts, restarts_before, "qmail-send died %u times with no killer",
 	    restarts - restarts_before);

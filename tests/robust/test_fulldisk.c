@@ -171,7 +171,7 @@ check_box(const char *when)
 		if (box.count[id] > 1)
 			dups += box.count[id] - 1;
 	}
-	fprintf(stderr, "# fulldisk: %s: %u files, %u duplicates, %u foreign, tmp/ %u\n",
+	rb_note("fulldisk", "%s: %u files, %u duplicates, %u foreign, tmp/ %u",
 	    when, box.files, dups, box.foreign, box.tmp);
 	rb_box_free(&box);
 }
@@ -212,7 +212,7 @@ smtp_full(unsigned id)
 	    reply, sizeof(reply));
 	failed[id] = 1;
 	after = rb_snapshot(&home);
-	fprintf(stderr, "# fulldisk: smtp on a full queue: %s\n", reply);
+	rb_note("fulldisk", "smtp on a full queue: %s", reply);
 	cr_expect(code >= 400 && code < 500, "SMTP on a full queue: \"%s\", want 4xx", reply);
 	cr_expect_str_eq(after, before, "qmail-smtpd's qmail-queue left files behind");
 	free(m);
@@ -253,8 +253,8 @@ Test(robust, fulldisk, .init = setup, .fini = teardown, .timeout = 200)
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		cr_skip_test("no private mount namespace here: %s", strerror(errno));
 	cr_assert_eq(rb_home_make(&home, "fulldisk", mount_queue), 0, "mkhome failed");
-	if (!rb_have(&home, "qmail-queue") || !rb_have(&home, "qmail-start"))
-		cr_skip_test("qmail-queue or qmail-start not built yet");
+	if (!rb_have(&home, "qmail-queue"))
+		cr_skip_test("qmail-queue not built yet");
 	smtp = rb_have(&home, "qmail-smtpd");
 
 	/* queued while qmail-send is down: must survive the full disk */
@@ -266,6 +266,8 @@ Test(robust, fulldisk, .init = setup, .fini = teardown, .timeout = 200)
 		smtp_full(tiny++);
 	}
 
+	if (!rb_have(&home, "qmail-start"))
+		cr_skip_test("qmail-start not built yet: checked only the refusals");
 	/* qmail-send on a queue with no space: may fail, must not lose or bounce */
 	cr_assert_gt(rb_start(&home), 0, "cannot run qmail-start");
 	rb_sleep_ms(SETTLE_MS);
@@ -276,8 +278,8 @@ Test(robust, fulldisk, .init = setup, .fini = teardown, .timeout = 200)
 	rb_path(&home, filler, sizeof(filler), "queue/filler");
 	cr_assert_eq(unlink(filler), 0);
 	left = wait_all(RESUME_MS);
-	fprintf(stderr, "# fulldisk: queued before the disk filled: %u prefill + %u big + "
-	    "%u small; refused %u; not delivered after space returned: %u\n", PREFILL,
+	rb_note("fulldisk", "queued before the disk filled: %u prefill + %u big + "
+	    "%u small; refused %u; not delivered after space returned: %u", PREFILL,
 	    big - RB_ID_BIG - 1, tiny - RB_ID_TINY - 4 - smtp, 4 + 1 + smtp, left);
 	cr_assert_eq(left, 0, "%u messages queued before the disk filled were not delivered",
 	    left);
