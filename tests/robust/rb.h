@@ -79,6 +79,9 @@ size_t rb_msg_size(unsigned id);
 /* rb_qq - inject through HOME/bin/qmail-queue; exit code, 128+sig if killed, -1 */
 int rb_qq(const struct rb_home *h, const char *msg, size_t len,
     const char *from, const char *to);
+/* rb_qq_raw - the same with the envelope given as raw bytes */
+int rb_qq_raw(const struct rb_home *h, const char *msg, size_t len, const char *env,
+    size_t envlen);
 
 /* SMTP through qmail-smtpd under systemd-socket-activate. */
 int rb_smtp_start(struct rb_home *h);
@@ -86,6 +89,9 @@ int rb_smtp_start(struct rb_home *h);
  * connection broke */
 int rb_smtp_send(const struct rb_home *h, const char *msg, size_t len,
     const char *from, const char *to, char *reply, size_t rsize);
+/* rb_smtp_cut - send only cut bytes of DATA, then hang up; 354 if DATA was reached */
+int rb_smtp_cut(const struct rb_home *h, const char *msg, size_t len,
+    const char *from, const char *to, size_t cut);
 
 /* Maildir check: what was delivered, and was it whole? */
 struct rb_box {

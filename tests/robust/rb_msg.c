@@ -87,16 +87,16 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* rb_qq - inject through HOME/bin/qmail-queue; exit code, 128+sig if killed, -1 */
+/* rb_qq_raw - run HOME/bin/qmail-queue with msg on fd 0 and env (raw bytes) on
+ * fd 1; exit code, 128+sig if killed, -1 */
 int
-rb_qq(const struct rb_home *h, const char *msg, size_t len, const char *from,
-    const char *to)
+rb_qq_raw(const struct rb_home *h, const char *msg, size_t len, const char *env,
+    size_t envlen)
 {
-	char prog[RB_PATH_MAX + 32], env[2048];
-	int mp[2], ep[2], st, n;
+	char prog[RB_PATH_MAX + 32];
+	int mp[2], ep[2], st;
 	pid_t pid;
 
-	n = snprintf(env, sizeof(env), "F%s%cT%s%c%c", from, 0, to, 0, 0);
 	rb_path(h, prog, sizeof(prog), "bin/qmail-queue");
 	if (pipe2(mp, O_CLOEXEC) < 0)
 		return -1;
@@ -117,7 +117,7 @@ rb_qq(const struct rb_home *h, const char *msg, size_t len, const char *from,
 	if (write_all(mp[1], msg, len) == 0) {
 		close(mp[1]);
 		mp[1] = -1;
-		write_all(ep[1], env, (size_t)n);
+		write_all(ep[1], env, envlen);
 	}
 	if (mp[1] >= 0)
 		close(mp[1]);
@@ -128,6 +128,19 @@ rb_qq(const struct rb_home *h, const char *msg, size_t len, const char *from,
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);
+}
+
+/* rb_qq - inject through HOME/bin/qmail-queue; exit code, 128+sig if killed, -1 */
+int
+rb_qq(const struct rb_home *h, const char *msg, size_t len, const char *from,
+    const char *to)
+{
+	char env[2048];
+	int n = snprintf(env, sizeof(env), "F%s%cT%s%c%c", from, 0, to, 0, 0);
+
+	if (n < 0 || (size_t)n >= sizeof(env))
+		return -1;
+	return rb_qq_raw(h, msg, len, env, (size_t)n);
 }
 
 /* free_port - an unused loopback port (the kernel's choice) */
@@ -268,11 +281,11 @@ smtp_data(const char *msg, size_t len, size_t *out)
 	return d;
 }
 
-/* rb_smtp_send - one message; the code of the reply to the final dot (or to the
- * command that failed before), -1 if the connection broke */
-int
-rb_smtp_send(const struct rb_home *h, const char *msg, size_t len, const char *from,
-    const char *to, char *reply, size_t rsize)
+/* smtp_txn - one transaction; with cut < the data size, send only cut bytes of
+ * DATA and hang up (a client that vanishes mid-message) */
+static int
+smtp_txn(const struct rb_home *h, const char *msg, size_t len, const char *from,
+    const char *to, size_t cut, char *reply, size_t rsize)
 {
 	char cmd[1100];
 	size_t dlen;
@@ -296,11 +309,31 @@ rb_smtp_send(const struct rb_home *h, const char *msg, size_t len, const char *f
 	if ((code = smtp_cmd(fd, "DATA\r\n", reply, rsize)) != 354)
 		goto out;
 	data = smtp_data(msg, len, &dlen);
-	code = write_all(fd, data, dlen) < 0 ? -1 : smtp_reply(fd, reply, rsize);
+	if (cut < dlen)
+		code = write_all(fd, data, cut) < 0 ? -1 : 354;
+	else
+		code = write_all(fd, data, dlen) < 0 ? -1 : smtp_reply(fd, reply, rsize);
 	free(data);
-	if (code > 0)
+	if (code > 0 && cut >= dlen)
 		smtp_cmd(fd, "QUIT\r\n", NULL, 0);
 out:
 	close(fd);
 	return code;
+}
+
+/* rb_smtp_send - one message; the code of the reply to the final dot (or to the
+ * command that failed before), -1 if the connection broke */
+int
+rb_smtp_send(const struct rb_home *h, const char *msg, size_t len, const char *from,
+    const char *to, char *reply, size_t rsize)
+{
+	return smtp_txn(h, msg, len, from, to, (size_t)-1, reply, rsize);
+}
+
+/* rb_smtp_cut - send cut bytes of DATA, then hang up; 354 if DATA was reached */
+int
+rb_smtp_cut(const struct rb_home *h, const char *msg, size_t len, const char *from,
+    const char *to, size_t cut)
+{
+	return smtp_txn(h, msg, len, from, to, cut, NULL, 0);
 }
