@@ -169,12 +169,15 @@ qqueue_finish(struct qqueue *q)
 	return code;
 }
 
+/* qqueue_abort - end without queueing, as qmail's callers do: close both pipes
+ * with no envelope sent; qmail-queue sees the envelope cut short, removes its
+ * files and exits 54. (A SIGTERM would leave pid/ and mess/ behind whenever it
+ * lands while qmail-queue writes rather than reads.) */
 void
 qqueue_abort(struct qqueue *q)
 {
 	if (q->pid <= 0)
 		return;
-	kill(q->pid, SIGTERM);
 	close(q->msgfd);
 	close(q->envfd);
 	buf_free(&q->envelope);

@@ -54,7 +54,8 @@ void qqueue_from(struct qqueue *q, const char *sender);
 void qqueue_to(struct qqueue *q, const char *recipient);
 /* qqueue_finish - close the message, send the envelope, wait: the exit code (0 = queued) */
 int qqueue_finish(struct qqueue *q);
-/* qqueue_abort - kill and reap a started qmail-queue without queueing */
+/* qqueue_abort - close both pipes with no envelope (qmail-queue exits 54 and
+ * removes its files), reap it: nothing is queued */
 void qqueue_abort(struct qqueue *q);
 
 /* qq_exit_text - qmail's wording for an exit code: "Z...(#4.x.x)" or "D...(#5.x.x)" */
