@@ -51,6 +51,9 @@ size_t rb_reap(struct rb_home *h, pid_t *pids, int *sts, size_t max);
 /* rb_poke - write the trigger and SIGALRM qmail-send: "retry everything now" */
 void rb_poke(struct rb_home *h);
 
+/* rb_fill - write max bytes (or until ENOSPC) into a new file path; bytes or -1 */
+long rb_fill(const char *path, size_t max);
+
 /* rb_count - regular files below HOME/queue/SUB (recursive) */
 size_t rb_count(const struct rb_home *h, const char *sub);
 /* rb_queue_busy - files in todo/ + info/ + local/ */

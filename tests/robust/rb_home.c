@@ -267,3 +267,23 @@ rb_note(const char *tag, const char *fmt, ...)
 		close(fd);
 	}
 }
+
+/* rb_fill - create path and write max bytes into it, or until the file system
+ * is full (ENOSPC); the bytes written, or -1 if path cannot be created */
+long
+rb_fill(const char *path, size_t max)
+{
+	char block[4096];
+	size_t chunk, done = 0;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	memset(block, 'x', sizeof(block));
+	for (chunk = sizeof(block); chunk > 0; chunk /= 2)
+		while (done + chunk <= max && write(fd, block, chunk) == (ssize_t)chunk)
+			done += chunk;
+	close(fd);
+	return (long)done;
+}

@@ -20,12 +20,13 @@
 
 #include "rb.h"
 
-#define CRASH_ACK_QQ	1000	/* acknowledged qmail-queue injections wanted */
-#define CRASH_ACK_SMTP	150	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
+#define CRASH_ACK_QQ	2500	/* acknowledged qmail-queue injections wanted */
+#define CRASH_ACK_SMTP	300	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
 #define CRASH_QQ_JOBS	4
 #define CRASH_SMTP_JOBS	2
-#define CRASH_MAXID	6000
+#define CRASH_MAXID	RB_ID_BIG
 #define INJECT_MS	150000	/* bound on the injection phase */
+#define FIRE_MS		20000	/* the killer goes on this long while the queue drains */
 #define DRAIN_MS	100000	/* bound on the final delivery phase */
 
 enum via { VIA_NONE, VIA_QQ, VIA_SMTP };
@@ -43,14 +44,15 @@ static const struct target {
 	const char *name;
 	int weight;
 } targets[] = {
-	{ "qmail-queue", 30 }, { "qmail-send", 12 }, { "qmail-local", 20 },
-	{ "qmail-lspawn", 8 }, { "qmail-clean", 10 }, { "qmail-rspawn", 4 },
-	{ "qmail-smtpd", 8 }, { "qmail-start", 2 }, { NULL, 0 },
+	{ "qmail-queue", 25 }, { "qmail-send", 12 }, { "qmail-local", 40 },
+	{ "qmail-lspawn", 10 }, { "qmail-clean", 10 }, { "qmail-rspawn", 5 },
+	{ "qmail-smtpd", 10 }, { "qmail-start", 8 }, { NULL, 0 },
 };
 
 static struct rb_home home;
 static struct shared *sh;
 static unsigned kills[16], restarts, stalls;
+static long long inject_start, inject_ms, fire_ms;
 
 static void
 setup(void)
@@ -107,34 +109,35 @@ injector(enum via via, unsigned quota, long long deadline)
 	_exit(0);
 }
 
-/* kill_one - SIGKILL one of our qmail processes, chosen by weight */
+/* kill_one - SIGKILL one of our qmail processes: a program chosen by weight
+ * among those running, then one of its processes at random */
 static void
 kill_one(void)
 {
 	struct rb_proc p[256];
-	size_t n = rb_procs(&home, p, 256), i, pick = 0;
-	int w[256], total = 0, r, j;
+	size_t n = rb_procs(&home, p, 256), i, cand[256], nc = 0;
+	int total = 0, r, j, have[16] = { 0 };
 
-	for (i = 0; i < n; i++) {
-		w[i] = 0;
+	for (i = 0; i < n; i++)
 		for (j = 0; targets[j].name != NULL; j++)
 			if (strcmp(p[i].name, targets[j].name) == 0)
-				w[i] = targets[j].weight;
-		total += w[i];
-	}
+				have[j] = 1;
+	for (j = 0; targets[j].name != NULL; j++)
+		total += have[j] ? targets[j].weight : 0;
 	if (total == 0)
 		return;
-	for (r = (int)(random() % total), i = 0; i < n; i++) {
-		if (r < w[i]) {
-			pick = i;
+	for (r = (int)(random() % total), j = 0; targets[j].name != NULL; j++) {
+		if (!have[j])
+			continue;
+		if (r < targets[j].weight)
 			break;
-		}
-		r -= w[i];
+		r -= targets[j].weight;
 	}
-	if (kill(p[pick].pid, SIGKILL) == 0)
-		for (j = 0; targets[j].name != NULL; j++)
-			if (strcmp(p[pick].name, targets[j].name) == 0)
-				kills[j]++;
+	for (i = 0; i < n; i++)
+		if (strcmp(p[i].name, targets[j].name) == 0)
+			cand[nc++] = i;
+	if (nc > 0 && kill(p[cand[random() % nc]].pid, SIGKILL) == 0)
+		kills[j]++;
 }
 
 /* supervise - restart qmail-start when it died or qmail-send is missing */
@@ -160,15 +163,39 @@ supervise(long long *send_seen)
 	}
 }
 
-/* inject_phase - injectors plus killer plus supervisor, until quotas are met */
+/* fire_over - after the injectors: keep killing while qmail-send delivers, until
+ * the queue is empty or FIRE_MS passed; poke qmail-send so that deliveries
+ * deferred by a kill are retried at once */
+static int
+fire_over(long long *fire_end, long long *next_check)
+{
+	long long now = rb_now_ms();
+
+	if (*fire_end == 0) {
+		inject_ms = now - inject_start;
+		*fire_end = now + FIRE_MS;
+	}
+	if (now >= *fire_end)
+		return 1;
+	if (now < *next_check)
+		return 0;
+	*next_check = now + 500;
+	rb_poke(&home);
+	return rb_queue_busy(&home) == 0;
+}
+
+/* inject_phase - injectors plus killer plus supervisor, until quotas are met,
+ * then the killer goes on while the queue drains */
 static int
 inject_phase(int smtp)
 {
 	pid_t jobs[CRASH_QQ_JOBS + CRASH_SMTP_JOBS], pids[64];
 	long long deadline = rb_now_ms() + INJECT_MS, next_kill = 0, seen = rb_now_ms();
+	long long fire_end = 0, next_check = 0;
 	int njobs = 0, alive, sts[64], i;
 	size_t k, n;
 
+	inject_start = rb_now_ms();
 	for (i = 0; i < CRASH_QQ_JOBS + (smtp ? CRASH_SMTP_JOBS : 0); i++) {
 		enum via via = i < CRASH_QQ_JOBS ? VIA_QQ : VIA_SMTP;
 
@@ -178,7 +205,7 @@ inject_phase(int smtp)
 			injector(via, via == VIA_QQ ? CRASH_ACK_QQ : CRASH_ACK_SMTP, deadline);
 		njobs++;
 	}
-	for (alive = njobs; alive > 0;) {
+	for (alive = njobs; alive > 0 || !fire_over(&fire_end, &next_check);) {
 		n = rb_reap(&home, pids, sts, 64);
 		for (k = 0; k < n; k++)
 			for (i = 0; i < njobs; i++)
@@ -195,7 +222,8 @@ inject_phase(int smtp)
 		}
 		rb_sleep_ms(5);
 	}
-	return rb_now_ms() < deadline;
+	fire_ms = rb_now_ms() - inject_start - inject_ms;
+	return inject_ms < INJECT_MS;
 }
 
 /* drain_phase - clean restart, then poke qmail-send until the queue is empty */
@@ -240,8 +268,9 @@ report(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
 	rb_note("crash", "delivered files %u, duplicates %u, delivered but not "
 	    "acknowledged %u, lost %u, broken %u, foreign %u, left in Maildir tmp/ %u",
 	    box->files, dups, unacked, lost, box->bad, box->foreign, box->tmp);
-	rb_note("crash", "drain %lld ms; queue left: todo %zu info %zu local %zu "
-	    "remote %zu mess %zu intd %zu pid %zu bounce %zu", drain_ms,
+	rb_note("crash", "injection %lld ms, killing on while delivering %lld ms, clean "
+	    "drain %lld ms; queue left: todo %zu info %zu local %zu "
+	    "remote %zu mess %zu intd %zu pid %zu bounce %zu", inject_ms, fire_ms, drain_ms,
 	    rb_count(&home, "todo"), rb_count(&home, "info"), rb_count(&home, "local"),
 	    rb_count(&home, "remote"), rb_count(&home, "mess"), rb_count(&home, "intd"),
 	    rb_count(&home, "pid"), rb_count(&home, "bounce"));
@@ -286,7 +315,7 @@ Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
 		}
 	}
 	report(&box, dups, unacked, lost, drain_ms);
-	cr_expect_geq(sh->acked[VIA_QQ], CRASH_ACK_QQ);
+	cr_expect_geq(sh->acked[VIA_QQ], 1000, "fewer than 1,000 injections acknowledged");
 	cr_expect_eq(restarts, restarts_before, "qmail-send died %u times with no killer",
 	    restarts - restarts_before);
 	cr_expect_eq(box.bad, 0, "%u delivered files differ from what was sent: %s",

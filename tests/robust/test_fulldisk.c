@@ -111,25 +111,17 @@ fill(unsigned *id, unsigned last)
 	return rc;
 }
 
-/* eat_space - file name takes max bytes or whatever the queue filesystem has left */
+/* eat_space - file name in the queue takes max bytes or whatever is left */
 static void
 eat_space(const char *name, size_t max)
 {
-	char path[RB_PATH_MAX + 32], block[4096];
-	size_t chunk, done = 0;
-	int fd;
+	char path[RB_PATH_MAX + 32];
 
 	rb_path(&home, path, sizeof(path), "queue/%s", name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	cr_assert_geq(fd, 0, "create %s: %s", path, strerror(errno));
-	memset(block, 'x', sizeof(block));
-	for (chunk = sizeof(block); chunk > 0; chunk /= 2)
-		while (done + chunk <= max && write(fd, block, chunk) == (ssize_t)chunk)
-			done += chunk;
-	close(fd);
+	cr_assert_geq(rb_fill(path, max), 0, "create %s: %s", path, strerror(errno));
 }
 
-/* delivered - scan alice's Maildir: how many acknowledged ids are missing */
+/* missing - scan alice's Maildir: how many acknowledged ids are missing */
 static unsigned
 missing(struct rb_box *box)
 {
