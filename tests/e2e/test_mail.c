@@ -34,12 +34,12 @@ down(void)
 	e2e_down(&inst);
 }
 
-/* expect_mail - wait for token in USER's Maildir (5 s) and return its text */
+/* expect_mail - wait for token in USER's Maildir (10 s: CI is slow) and return its text */
 static const char *
 expect_mail(const char *user, const char *token)
 {
-	cr_assert_eq(e2e_wait_mail(&inst, user, token, 50, &mail, &path), 0,
-	    "no mail with %s in %s's Maildir/new after 5 s\nsend.log:\n%s", token, user,
+	cr_assert_eq(e2e_wait_mail(&inst, user, token, 100, &mail, &path), 0,
+	    "no mail with %s in %s's Maildir/new after 10 s\nsend.log:\n%s", token, user,
 	    (e2e_sh(&out, "tail -n 30 '%s/log/send.log' '%s/log/smtpd.log'", inst.dir,
 	    inst.dir), buf_str(&out)));
 	return buf_str(&mail);
