@@ -8,8 +8,10 @@
 #        sandbox.sh info SANDBOX             print the endpoints
 #        sandbox.sh run SANDBOX BUILDDIR     start + demo + info (make run)
 # environment: SMTP_PORT (2525), SANDBOX_IPV6=no to listen on 127.0.0.1 only.
-# Nothing here needs or uses privileges: as root, everything runs as root,
-# with no uid changes (qmail-start sees QMAILHOME and the sandbox's users/).
+# Nothing here needs or uses privileges: as root, everything runs as root
+# (qmail-start changes no uid for a QMAILHOME home on a host without qmail's
+# users; qmail-lspawn delivers as uid 0 only for a QMAILHOME home), and
+# users/assign maps alice and bob to the invoking user.
 # Processes are started with setsid, so each is the leader of its own process
 # group; pids go to SANDBOX/run/*.pid and stop checks that a pid still belongs
 # to this sandbox (its working directory) before it signals it.
