@@ -64,33 +64,32 @@ bounce_paragraph(struct buf *out, const char *recip, const char *report)
 	buf_catc(out, '\n');
 }
 
-/* bounce_add - append a failure paragraph to bounce/ID (not crash-proof, as in qmail) */
+/* bounce_add - append a failure paragraph to bounce/ID (not crash-proof, as in
+ * qmail); -1 when it cannot: the caller then keeps the recipient for a retry
+ * instead of qmail's sleep-and-loop, which would stall every delivery */
 int
 bounce_add(unsigned long id, const char *recip, const char *report)
 {
 	struct buf text;
 	char fn[64];
-	int fd, r = 0;
+	int fd, r = -1;
 
 	buf_init(&text, 0);
 	bounce_paragraph(&text, recip, report);
 	qfs_path(fn, sizeof(fn), QFS_BOUNCE, id);
-	for (int tries = 0;; tries++) {
-		fd = open(fn, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0 && write(fd, text.s, text.len) == (ssize_t)text.len)
-			break;
-		if (fd >= 0)
-			close(fd);
-		slog_alert("unable to append to bounce message; HELP! sleeping...");
-		if (tries == 5) {
-			r = -1;
-			fd = -1;
-			break;
+	fd = open(fn, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) == 0) {
+			if (write(fd, text.s, text.len) == (ssize_t)text.len)
+				r = 0;
+			else if (ftruncate(fd, st.st_size) < 0)
+				slog_warn("unable to truncate %s", fn);
 		}
-		sleep(10);
-	}
-	if (fd >= 0)
 		close(fd);
+	}
+	if (r < 0)
+		slog_alert("unable to append to %s; will try again later", fn);
 	buf_free(&text);
 	return r;
 }

@@ -284,7 +284,8 @@ sched_report(int c, const char *line, size_t len)
 		break;
 	case 'D':
 		slog("delivery %lu: failure: %s", d->delid, buf_str(&safe));
-		bounce_add(jo->id, buf_str(&d->recip), buf_str(&text));
+		if (bounce_add(jo->id, buf_str(&d->recip), buf_str(&text)) < 0)
+			break;	/* recipient stays "T": tried again at the next retry */
 		markdone(jo, d->mpos);
 		jo->numtodo--;
 		break;

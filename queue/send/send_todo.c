@@ -232,6 +232,11 @@ todo_one(unsigned long id, int flat, int has[CHANNELS])
 				r = write_file(fn, chan[c].s, chan[c].len);
 		}
 	}
+	/* a failed attempt gives back its space (a full disk needs every page) */
+	for (size_t i = 0; r < 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		qfs_path(fn, sizeof(fn), dirs[i], id);
+		unlink(fn);
+	}
 	buf_free(&info);
 	for (int c = 0; c < CHANNELS; c++)
 		buf_free(&chan[c]);
