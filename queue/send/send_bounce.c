@@ -117,7 +117,7 @@ quote_local(struct buf *out, const char *s, size_t n)
 	}
 	buf_catc(out, '"');
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"' || s[i] == '\\')
+		if (s[i] == '"' || s[i] == '\\' || s[i] == '\r' || s[i] == '\n')
 			buf_catc(out, '\\');
 		buf_catc(out, s[i]);
 	}
@@ -130,6 +130,8 @@ bounce_quote2(struct buf *out, const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 
+	if (*addr == '\0')
+		return;		/* the null sender stays <> */
 	if (at == NULL) {
 		quote_local(out, addr, strlen(addr));
 		return;

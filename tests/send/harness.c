@@ -155,9 +155,11 @@ fx_start(struct fx *f, int lslots, int rslots)
 	f->clean = fork();
 	cr_assert_neq(f->clean, -1);
 	if (f->clean == 0) {
-		close(cq[1]);
-		close(cr[0]);
-		fake_clean(f->queue, f->cleanlog, cq[0], cr[1]);
+		/* keep only our two pipe ends: the others must see EOF */
+		int in = fcntl(cq[0], F_DUPFD, 100), out = fcntl(cr[1], F_DUPFD, 100);
+		for (int fd = 3; fd < 100; fd++)
+			close(fd);
+		fake_clean(f->queue, f->cleanlog, in, out);
 	}
 	snprintf(prog, sizeof(prog), "%s/qmail-send", getenv("SQ_BUILDDIR"));
 	logfd = open(f->logfn, O_WRONLY | O_APPEND | O_CREAT, 0600);
@@ -353,4 +355,67 @@ fx_exists(struct fx *f, const char *rel)
 
 	snprintf(path, sizeof(path), "%s/%s", f->queue, rel);
 	return stat(path, &st) == 0;
+}
+
+/* fx_recorder - QMAILQUEUE that keeps message and envelope as qq/N.msg, qq/N.env */
+void
+fx_recorder(struct fx *f)
+{
+	char path[600], script[1200];
+
+	snprintf(path, sizeof(path), "%s/qq-recorder", f->home);
+	snprintf(script, sizeof(script), "#!/bin/sh\nd=%s\ncat > $d/tmp.$$.msg\n"
+	    "cat <&1 > $d/tmp.$$.env\nmv $d/tmp.$$.msg $d/$$.msg\nmv $d/tmp.$$.env $d/$$.env\n",
+	    f->qqdir);
+	write_file(path, script, strlen(script));
+	chmod(path, 0755);
+	setenv("QMAILQUEUE", path, 1);
+}
+
+/* fx_recorded - wait for the n-th recorded injection: its message (malloc'd) and envelope */
+char *
+fx_recorded(struct fx *f, int ms, char **env, size_t *envlen)
+{
+	long long end = now_ms() + ms;
+	char cmd[700], name[600];
+	FILE *p;
+
+	do {
+		snprintf(cmd, sizeof(cmd), "ls %s | grep '^[0-9]*\\.env$' | head -1", f->qqdir);
+		p = popen(cmd, "r");
+		name[0] = '\0';
+		if (p && fgets(name, sizeof(name), p) == NULL)
+			name[0] = '\0';
+		if (p)
+			pclose(p);
+		if (name[0]) {
+			char path[1300];
+			name[strcspn(name, "\n")] = '\0';
+			snprintf(path, sizeof(path), "%s/%s", f->qqdir, name);
+			*env = fx_read(path, envlen);
+			unlink(path);
+			snprintf(path, sizeof(path), "%s/%.*s.msg", f->qqdir,
+			    (int)(strlen(name) - 4), name);
+			char *m = fx_read(path, NULL);
+			unlink(path);
+			return m;
+		}
+		usleep(20000);
+	} while (now_ms() < end);
+	return NULL;
+}
+
+/* fx_ctxt - voluntary + involuntary context switches of a process */
+long
+fx_ctxt(pid_t pid)
+{
+	char path[64], *s, *p;
+	long n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	s = fx_read(path, NULL);
+	for (p = s; (p = strstr(p, "ctxt_switches:")) != NULL; p += 14)
+		n += strtol(p + 14, NULL, 10);
+	free(s);
+	return n;
 }

@@ -33,4 +33,8 @@ int fx_exists(struct fx *f, const char *rel);
 char *fx_read(const char *path, size_t *len);
 int fx_wait_exit(struct fx *f, int ms);
 
+void fx_recorder(struct fx *f);
+char *fx_recorded(struct fx *f, int ms, char **env, size_t *envlen);
+long fx_ctxt(pid_t pid);
+
 #endif
