@@ -43,6 +43,8 @@ size_t qq_received(char *out, size_t size, unsigned long pid, const char *who,
 size_t qq_date822(char *out, size_t size, time_t when);
 /* qq_invoker - "by alias"/"from network"/"for bounce" if uid is that qmail user, else NULL */
 const char *qq_invoker(uid_t uid);
+/* qq_invoker_in - the same, looking in the passwd-format file path */
+const char *qq_invoker_in(const char *path, uid_t uid);
 
 /* qq_run - queue the message on msgfd with the envelope on envfd under <home>/queue.
  * Returns QQ_EXIT_OK once the message is durable in todo/, else the exit code;

@@ -55,12 +55,19 @@ qq_received(char *out, size_t size, unsigned long pid, const char *who,
 const char *
 qq_invoker(uid_t uid)
 {
+	return qq_invoker_in("/etc/passwd", uid);
+}
+
+/* qq_invoker_in - the same check against the passwd-format file path */
+const char *
+qq_invoker_in(const char *path, uid_t uid)
+{
 	static const char *const names[][2] = {
 		{ "alias", "by alias" }, { "qmaild", "from network" }, { "qmails", "for bounce" },
 	};
 	const struct passwd *pw;
 	const char *who = NULL;
-	FILE *fp = fopen("/etc/passwd", "re");
+	FILE *fp = fopen(path, "re");
 
 	if (fp == NULL)
 		return NULL;

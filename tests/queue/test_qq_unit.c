@@ -2,6 +2,7 @@
  * test_qq_unit.c - qmail-queue's envelope parser, date and Received line. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mail/qqueue.h"
 #include "qq.h"
@@ -125,6 +126,28 @@ Test(qq_received, format)
 	cr_assert_gt(qq_received(line, sizeof(line), 7, "from network", 64, 1795608000), 0);
 	cr_expect_str_eq(line, "Received: (qmail 7 invoked from network); 25 Nov 2026 12:00:00 -0000\n");
 	cr_expect_eq(qq_received(line, 20, 7, NULL, 64, 1795608000), 0, "too small must fail");
+}
+
+Test(qq_received, invoker_names)
+{
+	char path[] = "/tmp/sq-passwd-XXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "root:x:0:0:root:/root:/bin/sh\n"
+	    "alias:x:7790:2108::/var/qmail/alias:/usr/sbin/nologin\n"
+	    "qmaild:x:7791:2108::/var/qmail:/usr/sbin/nologin\n"
+	    "qmails:x:7796:2107::/var/qmail:/usr/sbin/nologin\n"
+	    "qmailq:x:7795:2107::/var/qmail:/usr/sbin/nologin\n";
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cr_expect_str_eq(qq_invoker_in(path, 7790), "by alias");
+	cr_expect_str_eq(qq_invoker_in(path, 7791), "from network");
+	cr_expect_str_eq(qq_invoker_in(path, 7796), "for bounce");
+	cr_expect_null(qq_invoker_in(path, 7795), "qmailq is not named");
+	cr_expect_null(qq_invoker_in(path, 0));
+	cr_expect_null(qq_invoker_in("/nonexistent/passwd", 7790));
+	unlink(path);
 }
 
 Test(qq_received, invoker)
