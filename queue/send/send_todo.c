@@ -58,6 +58,33 @@ todo_wakeup(void)
 	return todo_next;
 }
 
+/* flat todo/ files qmail-clean did not remove: parked, never redone (redoing
+ * one would rewrite the lists of a message being delivered) */
+static unsigned long *todo_parked;
+static size_t todo_nparked;
+
+static int
+todo_is_parked(unsigned long id)
+{
+	for (size_t i = 0; i < todo_nparked; i++)
+		if (todo_parked[i] == id)
+			return 1;
+	return 0;
+}
+
+static void
+todo_park(unsigned long id)
+{
+	unsigned long *p = reallocarray(todo_parked, todo_nparked + 1, sizeof(*p));
+
+	slog_alert("qmail-clean left todo/%lu: a flat qmail 1.03 todo/ needs a qmail-clean "
+	    "that removes flat files; message %lu is held", id, id);
+	if (p == NULL)
+		return;
+	todo_parked = p;
+	todo_parked[todo_nparked++] = id;
+}
+
 static int
 todo_entry(struct dirent *de, int flat, unsigned long *id)
 {
@@ -67,6 +94,8 @@ todo_entry(struct dirent *de, int flat, unsigned long *id)
 		return 0;
 	if (!flat)
 		return 1;
+	if (todo_is_parked(*id))
+		return 0;
 	if (de->d_type == DT_REG)
 		return 1;
 	if (de->d_type != DT_UNKNOWN)
@@ -262,7 +291,7 @@ void
 todo_run(time_t now)
 {
 	unsigned long ids[TODO_BATCH];
-	int has[TODO_BATCH][CHANNELS];
+	int has[TODO_BATCH][CHANNELS], flats[TODO_BATCH];
 	char answers[TODO_BATCH];
 	size_t n = 0;
 	int flat;
@@ -283,13 +312,21 @@ todo_run(time_t now)
 			break;
 		}
 		if (todo_one(ids[n], flat, has[n]) == 0)
-			n++;
+			flats[n++] = flat;
 	}
 	if (n == 0 || todo_durable() < 0)
 		return;
 	if (clean_batch("todo", ids, n, answers) < 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		if (answers[i] == '+')
+	for (size_t i = 0; i < n; i++) {
+		char fn[64];
+		struct stat st;
+		if (answers[i] != '+')
+			continue;
+		snprintf(fn, sizeof(fn), "todo/%lu", ids[i]);
+		if (flats[i] && stat(fn, &st) == 0)
+			todo_park(ids[i]);
+		else
 			sched_queued(ids[i], has[i], now);
+	}
 }
