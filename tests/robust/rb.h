@@ -104,9 +104,11 @@ struct rb_box {
 	unsigned foreign;	/* files without a robust id (bounces...) */
 	unsigned bad;		/* files whose text differs from what was sent */
 	unsigned tmp;		/* files left in tmp/ */
+	int prefix_ok;		/* bounces: the copy may be cut short */
 	char badlist[1024];	/* the first bad ones: "file:id ..." */
 };
-int rb_box_scan(const char *maildir, unsigned n, struct rb_box *box);
+/* rb_box_scan - what maildir holds; prefix_ok for bounces (a copy may be cut) */
+int rb_box_scan(const char *maildir, unsigned n, int prefix_ok, struct rb_box *box);
 void rb_box_free(struct rb_box *box);
 
 /* rb_note - "# TAG: text" into the TAP stream, stderr and BUILDDIR/tests/robust/TAG.report */

@@ -151,13 +151,13 @@ barrier(void)
 	rb_path(&home, maildir, sizeof(maildir), "home/alice/Maildir");
 	while (!done && rb_now_ms() < end) {
 		rb_sleep_ms(200);
-		cr_assert_eq(rb_box_scan(maildir, RB_ID_MAX, &box), 0);
+		cr_assert_eq(rb_box_scan(maildir, RB_ID_MAX, 0, &box), 0);
 		done = box.count[BARRIER] > 0 && rb_queue_busy(&home) == 0;
 		rb_box_free(&box);
 		rb_poke(&home);
 	}
 	cr_assert(done, "the good message was not delivered in 30 s");
-	cr_assert_eq(rb_box_scan(maildir, RB_ID_MAX, &box), 0);
+	cr_assert_eq(rb_box_scan(maildir, RB_ID_MAX, 0, &box), 0);
 	rb_note("badinput", "after bad input: %u files in alice's Maildir (want 1), "
 	    "%u broken, %u foreign", box.files, box.bad, box.foreign);
 	cr_expect_eq(box.files, 1, "something from the bad input was delivered");

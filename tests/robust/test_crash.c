@@ -20,8 +20,8 @@
 
 #include "rb.h"
 
-#define CRASH_ACK_QQ	2500	/* acknowledged qmail-queue injections wanted */
-#define CRASH_ACK_SMTP	300	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
+#define CRASH_ACK_QQ	1500	/* acknowledged qmail-queue injections wanted */
+#define CRASH_ACK_SMTP	200	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
 #define CRASH_QQ_JOBS	4
 #define CRASH_SMTP_JOBS	2
 #define CRASH_MAXID	RB_ID_BIG
@@ -35,6 +35,7 @@ struct shared {
 	unsigned next;			/* next message id */
 	unsigned acked[3];		/* by via */
 	unsigned tried[3];
+	unsigned finished;		/* injectors done (rb_reap may reap them anywhere) */
 	int rc[CRASH_MAXID];		/* qmail-queue exit code or SMTP reply code */
 	unsigned char via[CRASH_MAXID];
 };
@@ -77,6 +78,16 @@ teardown(void)
 		cr_skip_test(__VA_ARGS__);				\
 	} while (0)
 
+/* rcpt - one small message in 20 goes to an unknown user: its bounce must reach
+ * the sender, bob, through qmail-send's bounce injection (killed too) */
+static const char *
+rcpt(unsigned id)
+{
+	if (id % 20 == 7 && rb_msg_size(id) < 4000)
+		return "nobody@sandbox.test";
+	return "alice@sandbox.test";
+}
+
 /* injector - one child: inject new ids until the shared quota is reached */
 static void
 injector(enum via via, unsigned quota, long long deadline)
@@ -97,15 +108,16 @@ injector(enum via via, unsigned quota, long long deadline)
 		sh->via[id] = (unsigned char)via;
 		__atomic_fetch_add(&sh->tried[via], 1, __ATOMIC_SEQ_CST);
 		if (via == VIA_QQ)
-			rc = rb_qq(&home, m, len, "bob@sandbox.test", "alice@sandbox.test");
+			rc = rb_qq(&home, m, len, "bob@sandbox.test", rcpt(id));
 		else
-			rc = rb_smtp_send(&home, m, len, "bob@sandbox.test",
-			    "alice@sandbox.test", reply, sizeof(reply));
+			rc = rb_smtp_send(&home, m, len, "bob@sandbox.test", rcpt(id),
+			    reply, sizeof(reply));
 		sh->rc[id] = rc;
 		if (rc == (via == VIA_QQ ? 0 : 250))
 			__atomic_fetch_add(&sh->acked[via], 1, __ATOMIC_SEQ_CST);
 		free(m);
 	}
+	__atomic_fetch_add(&sh->finished, 1, __ATOMIC_SEQ_CST);
 	_exit(0);
 }
 
@@ -193,7 +205,6 @@ inject_phase(int smtp)
 	long long deadline = rb_now_ms() + INJECT_MS, next_kill = 0, seen = rb_now_ms();
 	long long fire_end = 0, next_check = 0;
 	int njobs = 0, alive, sts[64], i;
-	size_t k, n;
 
 	inject_start = rb_now_ms();
 	for (i = 0; i < CRASH_QQ_JOBS + (smtp ? CRASH_SMTP_JOBS : 0); i++) {
@@ -205,14 +216,18 @@ inject_phase(int smtp)
 			injector(via, via == VIA_QQ ? CRASH_ACK_QQ : CRASH_ACK_SMTP, deadline);
 		njobs++;
 	}
-	for (alive = njobs; alive > 0 || !fire_over(&fire_end, &next_check);) {
-		n = rb_reap(&home, pids, sts, 64);
-		for (k = 0; k < n; k++)
+	for (;;) {
+		alive = njobs - (int)__atomic_load_n(&sh->finished, __ATOMIC_SEQ_CST);
+		if (alive <= 0 && fire_over(&fire_end, &next_check))
+			break;
+		if (alive > 0 && rb_now_ms() > deadline + 10000) {
+			/* injectors check the deadline themselves: one is stuck */
 			for (i = 0; i < njobs; i++)
-				if (pids[k] == jobs[i]) {
-					jobs[i] = 0;
-					alive--;
-				}
+				kill(jobs[i], SIGKILL);
+			inject_ms = INJECT_MS;
+			return 0;
+		}
+		rb_reap(&home, pids, sts, 64);
 		supervise(&seen);
 		if (smtp && home.smtp_pid == 0)
 			cr_assert_eq(rb_smtp_start(&home), 0, "systemd-socket-activate died");
@@ -247,10 +262,50 @@ drain_phase(void)
 	return rb_now_ms() - start;
 }
 
+/* What reached the Maildirs, against what was acknowledged. */
+struct tally {
+	struct rb_box alice, bob;	/* deliveries; bounces (to the sender) */
+	unsigned dups, unacked, lost, bounced, misplaced;
+	char lostlist[2048];
+};
+
+/* tally_up - every acknowledged message must be in alice's Maildir, or for
+ * nobody@ as a bounce in bob's */
+static void
+tally_up(struct tally *t)
+{
+	char path[RB_PATH_MAX + 32];
+	unsigned id;
+
+	rb_path(&home, path, sizeof(path), "home/alice/Maildir");
+	cr_assert_eq(rb_box_scan(path, CRASH_MAXID, 0, &t->alice), 0);
+	rb_path(&home, path, sizeof(path), "home/bob/Maildir");
+	cr_assert_eq(rb_box_scan(path, CRASH_MAXID, 1, &t->bob), 0);
+	for (id = 0; id < sh->next && id < CRASH_MAXID; id++) {
+		int acked = sh->rc[id] == (sh->via[id] == VIA_QQ ? 0 : 250);
+		int bounce = strcmp(rcpt(id), "alice@sandbox.test") != 0;
+		unsigned got = bounce ? t->bob.count[id] : t->alice.count[id];
+
+		t->misplaced += bounce ? t->alice.count[id] : t->bob.count[id];
+		t->bounced += bounce && got > 0;
+		if (got > 1)
+			t->dups += got - 1;
+		if (!acked && got > 0)
+			t->unacked++;
+		if (acked && got == 0) {
+			size_t l = strlen(t->lostlist);
+
+			t->lost++;
+			if (l + 16 < sizeof(t->lostlist))
+				snprintf(t->lostlist + l, sizeof(t->lostlist) - l, " %u%s",
+				    id, bounce ? "(bounce)" : "");
+		}
+	}
+}
+
 /* report - the numbers, into the test log and BUILDDIR/tests/robust/crash.report */
 static void
-report(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
-    long long drain_ms)
+report(const struct tally *t, long long drain_ms)
 {
 	char k[512];
 	size_t l = 0;
@@ -265,9 +320,12 @@ report(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
 		l += (size_t)snprintf(k + l, sizeof(k) - l, " %s=%u", targets[j].name, kills[j]);
 	rb_note("crash", "kills%s; qmail-start runs %d (restarts after a kill %u, stalls %u)",
 	    k, home.starts, restarts, stalls);
-	rb_note("crash", "delivered files %u, duplicates %u, delivered but not "
-	    "acknowledged %u, lost %u, broken %u, foreign %u, left in Maildir tmp/ %u",
-	    box->files, dups, unacked, lost, box->bad, box->foreign, box->tmp);
+	rb_note("crash", "delivered files %u + bounces %u (for %u messages to nobody@), "
+	    "duplicates %u, delivered but not acknowledged %u, lost %u, broken %u, "
+	    "misplaced %u, foreign %u, left in Maildir tmp/ %u", t->alice.files,
+	    t->bob.files, t->bounced, t->dups, t->unacked, t->lost,
+	    t->alice.bad + t->bob.bad, t->misplaced, t->alice.foreign + t->bob.foreign,
+	    t->alice.tmp + t->bob.tmp);
 	rb_note("crash", "injection %lld ms, killing on while delivering %lld ms, clean "
 	    "drain %lld ms; queue left: todo %zu info %zu local %zu "
 	    "remote %zu mess %zu intd %zu pid %zu bounce %zu", inject_ms, fire_ms, drain_ms,
@@ -278,9 +336,8 @@ report(const struct rb_box *box, unsigned dups, unsigned unacked, unsigned lost,
 
 Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
 {
-	char maildir[RB_PATH_MAX + 32], lostlist[2048] = "";
-	unsigned id, dups = 0, unacked = 0, lost = 0, restarts_before;
-	struct rb_box box;
+	unsigned restarts_before;
+	struct tally t;
 	long long drain_ms;
 	int smtp;
 
@@ -297,30 +354,17 @@ Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
 	drain_ms = drain_phase();
 	rb_stop(&home, 5000);
 
-	rb_path(&home, maildir, sizeof(maildir), "home/alice/Maildir");
-	cr_assert_eq(rb_box_scan(maildir, CRASH_MAXID, &box), 0);
-	for (id = 0; id < sh->next && id < CRASH_MAXID; id++) {
-		int acked = sh->rc[id] == (sh->via[id] == VIA_QQ ? 0 : 250);
-
-		if (box.count[id] > 1)
-			dups += box.count[id] - 1;
-		if (!acked && box.count[id] > 0)
-			unacked++;
-		if (acked && box.count[id] == 0) {
-			size_t l = strlen(lostlist);
-
-			lost++;
-			if (l + 16 < sizeof(lostlist))
-				snprintf(lostlist + l, sizeof(lostlist) - l, " %u", id);
-		}
-	}
-	report(&box, dups, unacked, lost, drain_ms);
+	memset(&t, 0, sizeof(t));
+	tally_up(&t);
+	report(&t, drain_ms);
 	cr_expect_geq(sh->acked[VIA_QQ], 1000, "fewer than 1,000 injections acknowledged");
 	cr_expect_eq(restarts, restarts_before, "qmail-send died %u times with no killer",
 	    restarts - restarts_before);
-	cr_expect_eq(box.bad, 0, "%u delivered files differ from what was sent: %s",
-	    box.bad, box.badlist);
+	cr_expect_eq(t.alice.bad + t.bob.bad, 0, "delivered files differ from what was "
+	    "sent: %s %s", t.alice.badlist, t.bob.badlist);
+	cr_expect_eq(t.misplaced, 0, "%u messages reached the wrong Maildir", t.misplaced);
 	cr_expect_eq(rb_queue_busy(&home), 0, "queue not empty after %lld ms", drain_ms);
-	cr_assert_eq(lost, 0, "%u acknowledged messages lost:%s", lost, lostlist);
-	rb_box_free(&box);
+	cr_assert_eq(t.lost, 0, "%u acknowledged messages lost:%s", t.lost, t.lostlist);
+	rb_box_free(&t.alice);
+	rb_box_free(&t.bob);
 }

@@ -129,7 +129,7 @@ missing(struct rb_box *box)
 	unsigned id, n = 0;
 
 	rb_path(&home, maildir, sizeof(maildir), "home/alice/Maildir");
-	cr_assert_eq(rb_box_scan(maildir, RB_ID_MAX, box), 0);
+	cr_assert_eq(rb_box_scan(maildir, RB_ID_MAX, 0, box), 0);
 	for (id = 0; id < RB_ID_MAX; id++)
 		if (acked[id] && box->count[id] == 0)
 			n++;

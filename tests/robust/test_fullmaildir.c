@@ -98,9 +98,9 @@ scan(struct rb_box *bob, struct rb_box *alice)
 {
 	char path[RB_PATH_MAX + 32];
 
-	cr_assert_eq(rb_box_scan(box, RB_ID_MAX, bob), 0);
+	cr_assert_eq(rb_box_scan(box, RB_ID_MAX, 0, bob), 0);
 	rb_path(&home, path, sizeof(path), "home/alice/Maildir");
-	cr_assert_eq(rb_box_scan(path, RB_ID_MAX, alice), 0);
+	cr_assert_eq(rb_box_scan(path, RB_ID_MAX, 1, alice), 0);
 }
 
 /* wait_delivered - poke until bob has the message and the queue is empty */
