@@ -15,7 +15,6 @@
 #include <pwd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -23,10 +22,7 @@
 #include "log.h"
 #include "mail/exitcode.h"
 
-struct ids {
-	uid_t uid;
-	gid_t gid;
-};
+struct ids { uid_t uid; gid_t gid; };
 
 static int as_root;
 
@@ -91,19 +87,24 @@ run(const char *name, char **argv)
 	log_fatal(EXIT_TEMP, "unable to run %s: %m", path);
 }
 
-/* child - fork a process with fd 0 <- in and fd 1 <- out, running name */
+/* child - fork a process with fd 0 <- in and fd 1 <- out, running name from
+ * <home>/bin, or (logger) argv[0] from PATH */
 static void
 child(const char *name, char **argv, int in, int out, const struct ids *id, int keep_root)
 {
-	switch (fork()) {
-	case -1:
+	pid_t pid = fork();
+
+	if (pid < 0)
 		log_fatal(EXIT_TEMP, "unable to fork: %m");
-	case 0:
-		become(id, keep_root);
-		if (dup2(in, 0) < 0 || dup2(out, 1) < 0)
-			_exit(EXIT_TEMP);
+	if (pid > 0)
+		return;
+	become(id, keep_root);
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0)
+		_exit(EXIT_TEMP);
+	if (name != NULL)
 		run(name, argv);
-	}
+	execvp(argv[0], argv);
+	log_fatal(EXIT_TEMP, "unable to run %s: %m", argv[0]);
 }
 
 int
@@ -127,16 +128,7 @@ main(int argc, char **argv)
 		log_fatal(EXIT_TEMP, "unable to switch to %s: %m", home_dir());
 	if (argc > 2) {		/* logger: reads qmail-send's log on its fd 0 */
 		hipipe(pi[0]);
-		switch (fork()) {
-		case -1:
-			log_fatal(EXIT_TEMP, "unable to fork: %m");
-		case 0:
-			become(&logid, 0);
-			if (dup2(pi[0][0], 0) < 0)
-				_exit(EXIT_TEMP);
-			execvp(argv[2], argv + 2);
-			log_fatal(EXIT_TEMP, "unable to run %s: %m", argv[2]);
-		}
+		child(NULL, argv + 2, pi[0][0], 1, &logid, 0);
 		logfd = pi[0][1];
 	} else if ((logfd = fcntl(1, F_DUPFD_CLOEXEC, 10)) < 0)
 		log_fatal(EXIT_TEMP, "no stdout for the log: %m");

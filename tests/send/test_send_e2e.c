@@ -97,3 +97,33 @@ Test(send, trigger_wakes_and_legacy_flat_todo)
 	cr_assert(fx_request(&f, 0, &r, 3000), "second trigger lost");
 	cr_expect_str_eq(r.mess, "20/4712");
 }
+
+Test(send, flood_of_new_mail_does_not_starve_deliveries)
+{
+	static const char *const rc[] = { "alice@example.test", NULL };
+	enum { N = 400 };
+	struct sreq r;
+	char *log, *first_start, *last_new, needle[32];
+	int done = 0;
+
+	for (unsigned long id = 1000; id < 1000 + N; id++)
+		fx_inject(&f, id, "s@sender.test", rc, 0);
+	fx_start(&f, 10, 20);
+	while (done < N && fx_request(&f, 0, &r, 5000)) {
+		fx_report(&f, 0, r.slot, "Kok\n");
+		done++;
+	}
+	cr_assert_eq(done, N, "only %d of %d deliveries", done, N);
+	cr_assert(fx_wait_log(&f, "end msg ", 3000));
+	log = fx_read(f.logfn, NULL);
+	first_start = strstr(log, "starting delivery 1:");
+	last_new = log;
+	for (char *p = log; (p = strstr(p, "new msg ")) != NULL; p++)
+		last_new = p;
+	cr_assert_not_null(first_start);
+	cr_expect(first_start < last_new,
+	    "deliveries waited until all %d new messages were preprocessed", N);
+	snprintf(needle, sizeof(needle), "new msg ");
+	cr_expect_eq(fx_log_count(&f, needle), N);
+	free(log);
+}

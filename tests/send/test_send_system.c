@@ -181,3 +181,39 @@ Test(system, qmail_queue_to_maildir_through_qmail_start)
 	cr_expect_eq(fx_wait_exit(&f, 5000), 0);
 	cr_expect(fx_log_count(&f, "status: exiting") == 1);
 }
+
+Test(system, qmail_start_logger_gets_the_log)
+{
+	char prog[512], cmd[600], out[560];
+	size_t len;
+	char *s;
+
+	if (geteuid() == 0 && getpwnam("qmails") != NULL)
+		cr_skip_test("root with qmail's users: qmail-start would drop to them");
+	snprintf(prog, sizeof(prog), "%s/bin/qmail-lspawn", f.home);
+	if (access(prog, X_OK) != 0)
+		cr_skip_test("qmail-lspawn not built");
+	snprintf(prog, sizeof(prog), "%s/bin/qmail-start", f.home);
+	snprintf(out, sizeof(out), "%s/logger.out", f.home);
+	snprintf(cmd, sizeof(cmd), "exec cat > %s", out);
+	if ((f.send = fork()) == 0) {
+		if (chdir(f.home) < 0)
+			_exit(127);
+		execl(prog, "qmail-start", "./Maildir/", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		s = fx_read(out, &len);
+		if (strstr(s, "status: local 0/10 remote 0/") != NULL) {
+			free(s);
+			break;
+		}
+		free(s);
+		usleep(10000);
+	}
+	s = fx_read(out, &len);
+	cr_expect(strstr(s, "<6>status: local 0/10 remote 0/") != NULL, "logger got: %s", s);
+	free(s);
+	kill(f.send, SIGTERM);
+	cr_expect_eq(fx_wait_exit(&f, 5000), 0);
+}
