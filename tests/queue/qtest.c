@@ -85,6 +85,10 @@ qt_child(const char *home, int msgfd, int envfd, const struct qt_opts *o)
 	dup2(msgfd, 0);
 	dup2(envfd, 1);
 	setenv("QMAILHOME", home, 1);
+	if (o && o->strace)
+		execlp("strace", "strace", "-qq", "-f", "-y", "-o", o->strace, "-e",
+		    "trace=openat,link,unlink,fsync,fdatasync,syncfs,write,rename",
+		    qt_prog("queue/qmail-queue/qmail-queue"), (char *)NULL);
 	execl(qt_prog("queue/qmail-queue/qmail-queue"), "qmail-queue", (char *)NULL);
 	_exit(127);
 }

@@ -10,6 +10,7 @@ struct qt_opts {
 	int msgfd;		/* >= 0: use this fd as the message instead of a pipe */
 	unsigned long fsize;	/* > 0: RLIMIT_FSIZE for the child */
 	int hang;		/* > 0: send this signal while qmail-queue waits for input */
+	const char *strace;	/* run under strace -f -y, its log into this file */
 };
 
 /* qt_mkhome - a fresh qmail home (mkhome.sh) in a temporary directory */

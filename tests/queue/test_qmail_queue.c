@@ -106,6 +106,56 @@ Test(qmail_queue, queued_layout, .init = setup, .fini = teardown, .timeout = 20)
 	free(todo);
 }
 
+/* the line of log at or after from holding both a and b, or NULL */
+static const char *
+find_line(const char *from, const char *end, const char *a, const char *b)
+{
+	while (from && *from && (end == NULL || from < end)) {
+		const char *nl = strchr(from, '\n');
+		size_t len = nl ? (size_t)(nl - from) : strlen(from);
+
+		if (memmem(from, len, a, strlen(a)) && memmem(from, len, b, strlen(b)))
+			return from;
+		from = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* qmail's crash-safe order, seen in the system calls: everything the todo/ entry
+ * points to is durable before the link, the link is durable before the trigger */
+Test(qmail_queue, crash_safe_order, .init = setup, .fini = teardown, .timeout = 30)
+{
+	char log[300];
+	struct qt_opts o = { .msgfd = -1, .strace = log };
+	const char *t, *link_mess, *link_todo, *sync_todo, *unlink_pid, *trigger;
+	static const char *const before_todo[][2] = {
+		{ "fsync(", "/queue/pid/" },	/* the message, through its pid/ name */
+		{ "fsync(", "/queue/intd/" },	/* the envelope */
+		{ "fsync(", "/queue/mess/" },	/* the mess/S directory */
+	};
+
+	if (qt_sh("strace -V >/dev/null 2>&1") != 0)
+		cr_skip_test("strace is not installed");
+	snprintf(log, sizeof(log), "%s/strace.log", home);
+	cr_assert_eq(qt_qq(home, S("Subject: x\n\nbody\n"), S("Fa\0Tb\0\0"), &o), 0);
+	t = qt_slurp(log, NULL);
+	cr_assert_not_null(t);
+	link_mess = find_line(t, NULL, "link(\"pid/", "\"mess/");
+	link_todo = find_line(t, NULL, "link(\"intd/", "\"todo/");
+	cr_assert(link_mess && link_todo && link_mess < link_todo, "links:\n%s", t);
+	for (size_t i = 0; i < 3; i++)
+		cr_expect_not_null(find_line(link_mess, link_todo, before_todo[i][0],
+		    before_todo[i][1]), "no %s%s before the todo link:\n%s",
+		    before_todo[i][0], before_todo[i][1], t);
+	sync_todo = find_line(link_todo, NULL, "fsync(", "/queue/todo/");
+	unlink_pid = find_line(link_todo, NULL, "unlink(\"pid/", "");
+	trigger = find_line(link_todo, NULL, "lock/trigger", "");
+	cr_expect(sync_todo && unlink_pid && trigger, "after the todo link:\n%s", t);
+	cr_expect(sync_todo < unlink_pid && unlink_pid < trigger,
+	    "todo/S synced, then pid/ removed, then the trigger:\n%s", t);
+	free((char *)t);
+}
+
 Test(qmail_queue, binary_message_exact, .init = setup, .fini = teardown, .timeout = 20)
 {
 	size_t n = 300000, len;
