@@ -177,7 +177,10 @@ job_close(int j, time_t now)
 
 	if (--jo->refs > 0)
 		return;
-	job_sync(jo);
+	/* a list about to be unlinked needs no durable marks: after a crash it
+	 * would only come back with deliveries to repeat (duplicates, no loss) */
+	if (!(jo->hiteof && jo->numtodo == 0))
+		job_sync(jo);
 	if (jo->fd >= 0)
 		close(jo->fd);
 	jo->fd = -1;

@@ -231,3 +231,27 @@ Test(events, idle_queue_sleeps)
 	cr_expect_leq(after - before, 1, "qmail-send woke %ld times in 3 s on an empty queue",
 	    after - before);
 }
+
+Test(events, bouncemaxbytes_and_virtualdomain_prepend)
+{
+	static const char *const rc[] = { "joe@virt.test", NULL };
+	struct sreq r;
+	char *msg, *env;
+	size_t envlen;
+
+	fx_control(&f, "virtualdomains", "virt.test:vu\n");
+	fx_control(&f, "bouncemaxbytes", "10\n");
+	fx_inject(&f, 800, "s@sender.test", rc, 0);
+	fx_start(&f, 10, 20);
+	cr_assert(fx_request(&f, 0, &r, 3000));
+	cr_expect_str_eq(r.recip, "vu-joe@virt.test");
+	fx_report(&f, 0, r.slot, "DSorry, no mailbox here by that name. (#5.1.1)\n");
+	msg = fx_recorded(&f, 3000, &env, &envlen);
+	cr_assert_not_null(msg);
+	/* the bounce names the address the sender used, and copies 10 bytes */
+	cr_expect(strstr(msg, "\n<joe@virt.test>:\n") != NULL, "%s", msg);
+	cr_expect(strstr(msg, "Return-Path: <s@sender.test>\nSubject: t") != NULL);
+	cr_expect(strstr(msg, "Subject: te") == NULL, "copy not cut at bouncemaxbytes");
+	free(msg);
+	free(env);
+}
