@@ -112,7 +112,8 @@ spawn_start(struct spawn_state *st, struct spawn_slot *sl)
 
 	if ((why = spawn_check_messid(&st->messid)) != NULL)
 		return why;
-	if ((at = strrchr(st->recip.s, '@')) == NULL)
+	/* a field that got no byte has never been allocated: s is NULL */
+	if (st->recip.s == NULL || (at = strrchr(st->recip.s, '@')) == NULL)
 		return "DSorry, address must include host name. (#5.1.3)\n";
 	if ((req.fdmess = spawn_open_message(st, &why)) < 0)
 		return why;
@@ -121,7 +122,7 @@ spawn_start(struct spawn_state *st, struct spawn_slot *sl)
 		return "Zqmail-spawn unable to create pipe. (#4.3.0)\n";
 	}
 	req.fdout = pi[1];
-	req.sender = st->sender.s;
+	req.sender = buf_str(&st->sender);	/* "" for the null sender (a bounce) */
 	req.recipient = st->recip.s;
 	req.at = (size_t)(at - st->recip.s);
 	sl->pid = st->ops->start(&req, &why);

@@ -67,6 +67,9 @@ struct rb_proc {
 	char name[32];
 };
 size_t rb_procs(const struct rb_home *h, struct rb_proc *out, size_t max);
+/* rb_children - pid's children that are our programs called name */
+size_t rb_children(const struct rb_home *h, pid_t pid, const char *name, pid_t *out,
+    size_t max);
 /* rb_find - first of our processes called name, 0 if none */
 pid_t rb_find(const struct rb_home *h, const char *name);
 
@@ -101,7 +104,8 @@ struct rb_box {
 	unsigned *count;	/* deliveries per id, size n */
 	unsigned n;
 	unsigned files;		/* files in new/ and cur/ */
-	unsigned foreign;	/* files without a robust id (bounces...) */
+	unsigned foreign;	/* files without a robust id */
+	unsigned wrapped;	/* a message inside another (a bounce): not a delivery */
 	unsigned bad;		/* files whose text differs from what was sent */
 	unsigned tmp;		/* files left in tmp/ */
 	int prefix_ok;		/* bounces: the copy may be cut short */

@@ -55,6 +55,28 @@ find_marker(const char *p, size_t len)
 	return q == NULL ? -1 : q + 1 - p;
 }
 
+/* trace_only - p[0..off) holds only the trace lines a delivery adds (qmail-local's
+ * Return-Path and Delivered-To, Received lines, folded or not): else the message
+ * sits inside another one, such as a bounce */
+static int
+trace_only(const char *p, size_t off)
+{
+	static const char *const ok[] = { "Return-Path: ", "Delivered-To: ", "Received: " };
+	size_t i = 0;
+
+	while (i < off) {
+		const char *nl = memchr(p + i, '\n', off - i);
+		int good = p[i] == ' ' || p[i] == '\t';
+
+		for (size_t k = 0; k < 3 && !good; k++)
+			good = strncmp(p + i, ok[k], strlen(ok[k])) == 0;
+		if (!good || nl == NULL)
+			return 0;
+		i = (size_t)(nl - p) + 1;
+	}
+	return 1;
+}
+
 static void
 note_bad(struct rb_box *box, const char *name, long id)
 {
@@ -83,6 +105,11 @@ check_file(struct rb_box *box, const char *path, const char *name)
 	id = strtoul(p + off + sizeof(marker) - 1, &end, 10);
 	if (*end != '\n' || id >= box->n) {
 		note_bad(box, name, -1);
+		free(p);
+		return;
+	}
+	if (!box->prefix_ok && !trace_only(p, (size_t)off)) {
+		box->wrapped++;
 		free(p);
 		return;
 	}
