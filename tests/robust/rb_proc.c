@@ -291,3 +291,35 @@ rb_poke(struct rb_home *h)
 	if (send > 0)
 		kill(send, SIGALRM);
 }
+
+/* rb_children - the children of pid (/proc/PID/task/PID/children) that are
+ * our programs called name; how many were stored */
+size_t
+rb_children(const struct rb_home *h, pid_t pid, const char *name, pid_t *out, size_t max)
+{
+	char path[96], buf[4096], exe[64];
+	size_t n = 0;
+	ssize_t len;
+	char *p, *end;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	for (p = buf; n < max; p = end) {
+		long c = strtol(p, &end, 10);
+
+		if (end == p || c <= 0)
+			break;
+		if (proc_session((pid_t)c) == getsid(0) &&
+		    proc_build_name((pid_t)c, h->build, exe, sizeof(exe)) == 0 &&
+		    strcmp(exe, name) == 0)
+			out[n++] = (pid_t)c;
+	}
+	return n;
+}
