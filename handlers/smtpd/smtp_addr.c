@@ -102,11 +102,18 @@ smtp_mail_param(const char *p, size_t n, size_t databytes, size_t *size)
 			return NULL;
 		return SMTP_R_PARAM_SYNTAX;
 	}
+	/* RFC 6531: accepted; the message passes through unchanged (8-bit clean) */
+	if (n == 8 && strncasecmp(p, "SMTPUTF8", 8) == 0)
+		return NULL;
+	/* RFC 4954 5: AUTH=<mailbox> from an unauthenticated client is ignored */
+	if (n > 5 && strncasecmp(p, "AUTH=", 5) == 0)
+		return NULL;
 	return SMTP_R_PARAM;
 }
 
 /* smtp_mail_params - SIZE= (RFC 1870) checked against databytes, BODY=
- * (RFC 6152) accepted, anything else refused with 555 (RFC 5321 4.1.1.11) */
+ * (RFC 6152), SMTPUTF8 (RFC 6531) and AUTH= (RFC 4954) accepted, anything
+ * else refused with 555 (RFC 5321 4.1.1.11) */
 const char *
 smtp_mail_params(const char *params, size_t databytes, size_t *size)
 {

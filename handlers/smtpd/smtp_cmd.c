@@ -50,10 +50,11 @@ smtp_ehlo(struct smtp_session *s, const char *arg)
 
 	smtp_sethelo(s, arg);
 	smtp_outf(s, SMTP_R_EHLO_FIRST_FMT, buf_str(&s->conf->greeting));
-	if (s->conf->databytes) {
+	if (s->conf->databytes)
 		snprintf(size, sizeof(size), SMTP_R_EHLO_SIZE_FMT, s->conf->databytes);
-		smtp_outf(s, "250-%s", size);
-	}
+	else
+		snprintf(size, sizeof(size), "%s", SMTP_R_EHLO_SIZE);
+	smtp_outf(s, "250-%s", size);
 	for (k = SMTP_R_EHLO_KEYWORDS; *k; k++)
 		if (k[1])
 			smtp_outf(s, "250-%s", *k);
@@ -76,6 +77,8 @@ smtp_mail(struct smtp_session *s, const char *arg)
 	refuse = smtp_addr_parse(arg, "from", &addr, &params);
 	if (refuse == NULL)
 		refuse = smtp_mail_params(params, s->conf->databytes, &s->msgsize);
+	if (refuse == NULL)
+		refuse = smtp_check_mail(s, buf_str(&addr));
 	if (refuse) {
 		char detail[SMTP_ADDR_MAX + 64];
 
@@ -93,22 +96,6 @@ smtp_mail(struct smtp_session *s, const char *arg)
 	buf_free(&addr);
 }
 
-/* smtp_rcpt_check - the reply refusing addr, or NULL; RELAYCLIENT's suffix is added */
-static const char *
-smtp_rcpt_check(struct smtp_session *s, struct buf *addr)
-{
-	if (buf_len(addr) == 0)
-		return SMTP_R_ADDR_SYNTAX;
-	if (s->nrcpt >= SMTP_RCPT_MAX)
-		return SMTP_R_TOOMANYRCPT;
-	if (s->conf->relayclient) {
-		if (buf_cats(addr, s->conf->relayclient) < 0)
-			return SMTP_R_ADDR_SYNTAX;
-		return NULL;
-	}
-	return smtp_rcpthosts(s->conf, buf_str(addr)) ? NULL : SMTP_R_NOGATEWAY;
-}
-
 /* smtp_rcpt - RCPT TO: relay control, then add to the envelope */
 void
 smtp_rcpt(struct smtp_session *s, const char *arg)
@@ -123,7 +110,7 @@ smtp_rcpt(struct smtp_session *s, const char *arg)
 		refuse = SMTP_R_PARAM;
 	if (refuse == NULL) {
 		smtp_addr_localip(&addr, s->conf);
-		refuse = smtp_rcpt_check(s, &addr);
+		refuse = smtp_rcpt_policy(s, &addr);
 	}
 	snprintf(detail, sizeof(detail), "to=<%s>%s%s", buf_str(&addr),
 	    refuse ? " reason=" : "", refuse ? smtp_reply_tag(refuse) : "");
@@ -131,6 +118,7 @@ smtp_rcpt(struct smtp_session *s, const char *arg)
 	    buf_cat(&s->rcptto, buf_str(&addr), buf_len(&addr) + 1) < 0))
 		refuse = SMTP_R_TOOMANYRCPT;
 	smtp_log(s, refuse ? "reject rcpt" : "accept rcpt", detail);
+	smtp_tarpit(s);
 	if (refuse)
 		smtp_out(s, refuse);
 	else {

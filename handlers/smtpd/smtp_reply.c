@@ -10,8 +10,9 @@
 #include "smtp_reply.h"
 
 const char *const SMTP_R_EHLO_KEYWORDS[] = {
-	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", 0
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", 0
 };
+const char SMTP_R_EHLO_SIZE[] = "SIZE";
 const char SMTP_R_NOOP[] = "250 2.0.0 ok";
 const char SMTP_R_RSET[] = "250 2.0.0 flushed";
 const char SMTP_R_HELP[] = "214 2.0.0 sqmail, see qmail-smtpd(8)";
@@ -38,6 +39,19 @@ const char SMTP_R_PARAM[] = "555 5.5.4 unsupported parameter";
 const char SMTP_R_PARAM_SYNTAX[] = "501 5.5.4 syntax error in parameter";
 const char SMTP_R_NOGATEWAY[] = "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts";
 const char SMTP_R_TOOMANYRCPT[] = "452 4.5.3 too many recipients";
+const char SMTP_R_BADMAILFROM[] = "553 5.7.1 sorry, your envelope sender has been denied";
+const char SMTP_R_BADRCPTTO[] = "553 5.7.1 sorry, your envelope recipient has been denied";
+const char SMTP_R_BADHELO[] = "553 5.7.1 sorry, your HELO/EHLO greeting has been denied";
+const char SMTP_R_NOHELO[] = "503 5.5.1 sorry, HELO/EHLO first";
+const char SMTP_R_MFDNS[] = "553 5.1.8 sorry, your envelope sender domain must exist";
+const char SMTP_R_DNS_TEMP[] = "451 4.4.3 DNS temporary failure, try again later";
+const char SMTP_R_ROUTED[] = "553 5.7.1 sorry, no source routes, % or ! in recipients from non-relay clients";
+const char SMTP_R_NOMAILBOX[] = "550 5.1.1 sorry, no mailbox here by that name";
+const char SMTP_R_NOMAILBOX_TEMP[] = "450 4.1.1 sorry, no mailbox here by that name";
+const char SMTP_R_RCPTS_TEMP[] = "451 4.3.0 unable to read recipients, try again later";
+const char SMTP_R_SHUTDOWN[] = "421 4.3.2 service shutting down, closing connection";
+const char SMTP_R_SESSION_TIME[] = "421 4.4.2 session too long, closing connection";
+const char SMTP_R_RULES_DENY[] = "554 5.7.1 sorry, this client may not use this service";
 
 /* Short, stable names for refusals, for the log (reason=...). */
 static const struct {
@@ -50,6 +64,16 @@ static const struct {
 	{ SMTP_R_NOGATEWAY, "rcpthosts" },
 	{ SMTP_R_TOOMANYRCPT, "too_many_recipients" },
 	{ SMTP_R_NESTED_MAIL, "nested_mail" },
+	{ SMTP_R_BADMAILFROM, "Bad_Mailfrom" },
+	{ SMTP_R_BADRCPTTO, "Bad_Rcptto" },
+	{ SMTP_R_BADHELO, "Bad_Helo" },
+	{ SMTP_R_NOHELO, "Missing_Helo" },
+	{ SMTP_R_MFDNS, "DNS_MF" },
+	{ SMTP_R_DNS_TEMP, "DNS_Temp" },
+	{ SMTP_R_ROUTED, "Invalid_Relay" },
+	{ SMTP_R_NOMAILBOX, "Recipients_Rcptto" },
+	{ SMTP_R_NOMAILBOX_TEMP, "Recipients_Rcptto" },
+	{ SMTP_R_RCPTS_TEMP, "Recipients_Temp" },
 	{ 0, 0 }
 };
 

@@ -11,6 +11,7 @@
 #define SMTP_R_HELO_FMT "250 %s"
 #define SMTP_R_EHLO_FIRST_FMT "250-%s"
 #define SMTP_R_EHLO_SIZE_FMT "SIZE %zu"
+extern const char SMTP_R_EHLO_SIZE[];
 extern const char *const SMTP_R_EHLO_KEYWORDS[];
 extern const char SMTP_R_NOOP[];
 extern const char SMTP_R_RSET[];
@@ -41,6 +42,19 @@ extern const char SMTP_R_PARAM[];
 extern const char SMTP_R_PARAM_SYNTAX[];
 extern const char SMTP_R_NOGATEWAY[];
 extern const char SMTP_R_TOOMANYRCPT[];
+extern const char SMTP_R_BADMAILFROM[];
+extern const char SMTP_R_BADRCPTTO[];
+extern const char SMTP_R_BADHELO[];
+extern const char SMTP_R_NOHELO[];
+extern const char SMTP_R_MFDNS[];
+extern const char SMTP_R_DNS_TEMP[];
+extern const char SMTP_R_ROUTED[];
+extern const char SMTP_R_NOMAILBOX[];
+extern const char SMTP_R_NOMAILBOX_TEMP[];
+extern const char SMTP_R_RCPTS_TEMP[];
+extern const char SMTP_R_SHUTDOWN[];
+extern const char SMTP_R_SESSION_TIME[];
+extern const char SMTP_R_RULES_DENY[];
 
 /* smtp_reply_tag - short stable name of a refusal for the log */
 const char *smtp_reply_tag(const char *reply);

@@ -43,6 +43,18 @@ struct smtpd_conf {
 	struct cdb mrh;			/* control/morercpthosts.cdb, if mrh_ok */
 	int mrh_ok;
 	const char *relayclient;	/* $RELAYCLIENT, or NULL */
+	/* issue 4: anti-abuse (smtp_checks.c) and recipient checks (smtp_rcpt.c) */
+	struct cfg_list badmailfrom;	/* control/badmailfrom */
+	struct cfg_list badrcptto;	/* control/badrcptto */
+	struct cfg_list badhelo;	/* control/badhelo */
+	struct cfg_list recipients;	/* control/recipients */
+	const char *helocheck;		/* $HELOCHECK, or NULL */
+	const char *mfdnscheck;		/* $MFDNSCHECK, or NULL */
+	int recipients450;		/* $RECIPIENTS450 set */
+	unsigned long maxrcpt;		/* $MAXRECIPIENTS, capped by SMTP_RCPT_MAX */
+	unsigned long tarpitcount;	/* $TARPITCOUNT: 0 = off */
+	unsigned long tarpitdelay;	/* $TARPITDELAY seconds */
+	unsigned long timeoutsession;	/* control/timeoutsession: whole connection */
 };
 
 /* One SMTP connection. */
@@ -57,6 +69,9 @@ struct smtp_session {
 	struct buf rcptto;		/* T<addr>\0 for every accepted recipient */
 	size_t nrcpt;
 	size_t msgsize;			/* MAIL ... SIZE=, 0 when not given */
+	int smtputf8;			/* MAIL ... SMTPUTF8 */
+	unsigned long badrcpts;		/* refused RCPTs this session (tarpit) */
+	unsigned long rcpts;		/* RCPTs this session (tarpit) */
 	unsigned badcmds;
 	int done;			/* leave the command loop */
 	int exitcode;
@@ -97,6 +112,20 @@ void smtp_addr_localip(struct buf *addr, const struct smtpd_conf *conf);
 
 /* smtp_relay.c: may this recipient be accepted without RELAYCLIENT? */
 int smtp_rcpthosts(const struct smtpd_conf *conf, const char *addr);
+
+/* smtp_checks.c: badmailfrom, badrcptto, badhelo/HELOCHECK, MFDNSCHECK */
+const char *smtp_check_mail(struct smtp_session *s, const char *addr);
+int smtp_check_badrcptto(const struct smtpd_conf *conf, const char *addr);
+int smtp_list_match(const struct cfg_list *l, const char *addr);
+
+/* smtp_rcpt.c: the recipient policy chain; the suffix of RELAYCLIENT is added */
+const char *smtp_rcpt_policy(struct smtp_session *s, struct buf *addr);
+void smtp_tarpit(struct smtp_session *s);
+/* recipients extension: 1 accepted, 0 unknown, -1 error (logged) */
+int smtp_recipients(const struct smtpd_conf *conf, const char *addr);
+
+/* smtp_rules.c: control/rules.smtpd.cdb when not started by tcpserver */
+int smtpd_rules_apply(const struct peer *peer, int *deny);
 
 /* smtpd_serve.c: controls, peer and session on rfd/wfd; the exit code */
 int smtpd_serve(int rfd, int wfd);

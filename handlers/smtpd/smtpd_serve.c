@@ -22,10 +22,18 @@ smtpd_serve(int rfd, int wfd)
 	struct smtp_session s;
 	struct peer peer;
 	struct io io;
-	int code;
+	int code, deny = 0, rules;
 
 	peer_get(&peer, rfd);
-	if (smtpd_conf_load(&conf) < 0) {
+	rules = smtpd_rules_apply(&peer, &deny);
+	if (rules == 0 && deny) {
+		io_init_fd(&io, rfd, wfd, SMTPD_CONTROLS_TIMEOUT);
+		io_puts(&io, SMTP_R_RULES_DENY);
+		io_puts(&io, "\r\n");
+		io_flush(&io);
+		return SMTPD_EXIT_DROP;
+	}
+	if (rules < 0 || smtpd_conf_load(&conf) < 0) {
 		/* qmail: "421 unable to read controls", exit 111 */
 		io_init_fd(&io, rfd, wfd, SMTPD_CONTROLS_TIMEOUT);
 		io_puts(&io, SMTP_R_CONTROLS);
