@@ -38,6 +38,7 @@ void
 smtp_helo(struct smtp_session *s, const char *arg)
 {
 	smtp_sethelo(s, arg);
+	s->proto = "SMTP";
 	smtp_outf(s, SMTP_R_HELO_FMT, buf_str(&s->conf->greeting));
 }
 
@@ -49,6 +50,7 @@ smtp_ehlo(struct smtp_session *s, const char *arg)
 	char size[64];
 
 	smtp_sethelo(s, arg);
+	s->proto = "ESMTP";
 	smtp_outf(s, SMTP_R_EHLO_FIRST_FMT, buf_str(&s->conf->greeting));
 	if (s->conf->databytes)
 		snprintf(size, sizeof(size), SMTP_R_EHLO_SIZE_FMT, s->conf->databytes);
@@ -80,17 +82,16 @@ smtp_mail(struct smtp_session *s, const char *arg)
 	if (refuse == NULL)
 		refuse = smtp_check_mail(s, buf_str(&addr));
 	if (refuse) {
-		char detail[SMTP_ADDR_MAX + 64];
+		char action[64];
 
-		snprintf(detail, sizeof(detail), "sender=<%s> reason=%s", buf_str(&addr),
-		    smtp_reply_tag(refuse));
-		smtp_log(s, "reject mail", detail);
+		smtp_logx(s, smtp_reply_action(refuse, "ORIG", action, sizeof(action)),
+		    buf_str(&addr), "", NULL);
 		smtp_out(s, refuse);
 	} else {
 		smtp_tx_reset(s);
 		buf_cpy(&s->mailfrom, buf_str(&addr), buf_len(&addr));
 		s->seenmail = 1;
-		smtp_log(s, "accept mail", NULL);
+		smtp_log(s, "Accept::ORIG::Sender", NULL);
 		smtp_out(s, SMTP_R_MAIL_OK);
 	}
 	buf_free(&addr);
@@ -101,7 +102,7 @@ void
 smtp_rcpt(struct smtp_session *s, const char *arg)
 {
 	const char *params, *refuse;
-	char detail[SMTP_ADDR_MAX + 128];
+	char action[64];
 	struct buf addr;
 
 	buf_init(&addr, 2 * SMTP_ADDR_MAX);
@@ -112,12 +113,13 @@ smtp_rcpt(struct smtp_session *s, const char *arg)
 		smtp_addr_localip(&addr, s->conf);
 		refuse = smtp_rcpt_policy(s, &addr);
 	}
-	snprintf(detail, sizeof(detail), "to=<%s>%s%s", buf_str(&addr),
-	    refuse ? " reason=" : "", refuse ? smtp_reply_tag(refuse) : "");
 	if (refuse == NULL && (buf_catc(&s->rcptto, 'T') < 0 ||
 	    buf_cat(&s->rcptto, buf_str(&addr), buf_len(&addr) + 1) < 0))
 		refuse = SMTP_R_TOOMANYRCPT;
-	smtp_log(s, refuse ? "reject rcpt" : "accept rcpt", detail);
+	smtp_logx(s, refuse ? smtp_reply_action(refuse, "RCPT", action, sizeof(action)) :
+	    s->conf->relayclient ? "Accept::RCPT::Relayclient" : s->conf->recipients.n ?
+	    "Accept::RCPT::Recipients_Rcptto" : "Accept::RCPT::Rcpthosts_Rcptto",
+	    buf_str(&s->mailfrom), buf_str(&addr), NULL);
 	smtp_tarpit(s);
 	if (refuse)
 		smtp_out(s, refuse);

@@ -237,8 +237,8 @@ smtp_data_queue(struct smtp_session *s, struct qqueue *qq, size_t bytes)
 		qqueue_to(qq, p + 1);
 	r = qqueue_finish(qq);
 	if (r == 0) {
-		snprintf(detail, sizeof(detail), "qp=%ld bytes=%zu rcpts=%zu", qp, bytes, s->nrcpt);
-		smtp_log(s, "accept msg", detail);
+		snprintf(detail, sizeof(detail), "qp %ld bytes %zu rcpts %zu", qp, bytes, s->nrcpt);
+		smtp_log(s, "Accept::DATA::Queued", detail);
 		smtp_outf(s, SMTP_R_QUEUED_FMT, (long long)time(NULL), qp);
 		return;
 	}
@@ -250,8 +250,8 @@ smtp_data_queue(struct smtp_session *s, struct qqueue *qq, size_t bytes)
 		snprintf(code, sizeof(code), "%s", esc + 2);
 		code[strcspn(code, ")")] = '\0';
 	}
-	snprintf(detail, sizeof(detail), "reason=qq code=%d", r);
-	smtp_log(s, "reject msg", detail);
+	snprintf(detail, sizeof(detail), "qmail-queue exit %d", r);
+	smtp_log(s, "Reject::DATA::Queue_Failed", detail);
 	smtp_outf(s, qq_exit_is_perm(r) ? SMTP_R_QQ_PERM_FMT : SMTP_R_QQ_TEMP_FMT, code, t + 1);
 }
 
@@ -284,19 +284,19 @@ smtp_data(struct smtp_session *s, const char *arg)
 	if (end != BLAST_DONE) {
 		qqueue_abort(&qq);
 		if (end == BLAST_BARELF) {
-			smtp_log(s, "drop", "reason=bare_lf_in_data");
+			smtp_log(s, "Reject::DATA::Bare_LF", NULL);
 			smtp_drop(s, SMTP_R_BARELF);
 		} else if (ioerr == IO_TIMEOUT) {
-			smtp_log(s, "drop", "reason=timeout_in_data");
+			smtp_log(s, "Info::DATA::Timeout", NULL);
 			smtp_drop(s, SMTP_R_TIMEOUT);
 		} else {
-			smtp_log(s, "drop", "reason=eof_in_data");
+			smtp_log(s, "Info::DATA::Closed", NULL);
 			s->done = 1;
 			s->exitcode = SMTPD_EXIT_DROP;
 		}
 	} else if (b.toobig || b.hops >= SMTP_MAXHOPS) {
 		qqueue_abort(&qq);
-		smtp_log(s, "reject msg", b.toobig ? "reason=databytes" : "reason=hops");
+		smtp_log(s, b.toobig ? "Reject::DATA::Invalid_Size" : "Reject::DATA::Toomany_Hops", NULL);
 		smtp_out(s, b.toobig ? SMTP_R_TOOBIG : SMTP_R_HOPS);
 	} else
 		smtp_data_queue(s, &qq, b.bytes);

@@ -7,6 +7,8 @@
  * Wording follows qmail-smtpd where it has a reply; the enhanced status code
  * moves from qmail's "(#x.y.z)" suffix to the front (RFC 2034).
  */
+#include <stdio.h>
+
 #include "smtp_reply.h"
 
 const char *const SMTP_R_EHLO_KEYWORDS[] = {
@@ -53,36 +55,48 @@ const char SMTP_R_SHUTDOWN[] = "421 4.3.2 service shutting down, closing connect
 const char SMTP_R_SESSION_TIME[] = "421 4.4.2 session too long, closing connection";
 const char SMTP_R_RULES_DENY[] = "554 5.7.1 sorry, this client may not use this service";
 
-/* Short, stable names for refusals, for the log (reason=...). */
+/* The log's names of refusals, in s/qmail's Action::Type::Condition scheme
+ * (qmail-log(5) of s/qmail); type NULL: the caller's (MAIL: ORIG, RCPT: RCPT). */
 static const struct {
-	const char *reply, *tag;
+	const char *reply, *type, *tag;
 } smtp_tags[] = {
-	{ SMTP_R_ADDR_SYNTAX, "address_syntax" },
-	{ SMTP_R_PARAM, "unsupported_parameter" },
-	{ SMTP_R_PARAM_SYNTAX, "parameter_syntax" },
-	{ SMTP_R_TOOBIG, "databytes" },
-	{ SMTP_R_NOGATEWAY, "rcpthosts" },
-	{ SMTP_R_TOOMANYRCPT, "too_many_recipients" },
-	{ SMTP_R_NESTED_MAIL, "nested_mail" },
-	{ SMTP_R_BADMAILFROM, "Bad_Mailfrom" },
-	{ SMTP_R_BADRCPTTO, "Bad_Rcptto" },
-	{ SMTP_R_BADHELO, "Bad_Helo" },
-	{ SMTP_R_NOHELO, "Missing_Helo" },
-	{ SMTP_R_MFDNS, "DNS_MF" },
-	{ SMTP_R_DNS_TEMP, "DNS_Temp" },
-	{ SMTP_R_ROUTED, "Invalid_Relay" },
-	{ SMTP_R_NOMAILBOX, "Recipients_Rcptto" },
-	{ SMTP_R_NOMAILBOX_TEMP, "Recipients_Rcptto" },
-	{ SMTP_R_RCPTS_TEMP, "Recipients_Temp" },
-	{ 0, 0 }
+	{ SMTP_R_ADDR_SYNTAX, NULL, "Invalid_Address" },
+	{ SMTP_R_PARAM, NULL, "Invalid_Parameter" },
+	{ SMTP_R_PARAM_SYNTAX, NULL, "Invalid_Parameter" },
+	{ SMTP_R_TOOBIG, "DATA", "Invalid_Size" },
+	{ SMTP_R_NOGATEWAY, "SNDR", "Invalid_Relay" },
+	{ SMTP_R_ROUTED, "SNDR", "Invalid_Route" },
+	{ SMTP_R_TOOMANYRCPT, "RCPT", "Toomany_Rcptto" },
+	{ SMTP_R_NESTED_MAIL, "ORIG", "Nested_Mail" },
+	{ SMTP_R_BADMAILFROM, "ORIG", "Bad_Mailfrom" },
+	{ SMTP_R_BADRCPTTO, "RCPT", "Bad_Rcptto" },
+	{ SMTP_R_BADHELO, "SNDR", "Bad_Helo" },
+	{ SMTP_R_NOHELO, "SNDR", "Missing_Helo" },
+	{ SMTP_R_MFDNS, "ORIG", "DNS_MF" },
+	{ SMTP_R_DNS_TEMP, NULL, "DNS_Temp" },
+	{ SMTP_R_NOMAILBOX, "RCPT", "Failed_Rcptto" },
+	{ SMTP_R_NOMAILBOX_TEMP, "RCPT", "Failed_Rcptto" },
+	{ SMTP_R_RCPTS_TEMP, "RCPT", "Recipients_Temp" },
+	{ 0, 0, 0 }
 };
 
-/* smtp_reply_tag - the log name of a refusal reply ("other" if it has none) */
+/* smtp_reply_tag - the log name of a refusal reply ("Other" if it has none) */
 const char *
 smtp_reply_tag(const char *reply)
 {
 	for (int i = 0; smtp_tags[i].reply; i++)
 		if (smtp_tags[i].reply == reply)
 			return smtp_tags[i].tag;
-	return "other";
+	return "Other";
+}
+
+/* smtp_reply_action - "Reject::TYPE::Condition" for a refusal, into out */
+const char *
+smtp_reply_action(const char *reply, const char *type, char *out, size_t size)
+{
+	for (int i = 0; smtp_tags[i].reply; i++)
+		if (smtp_tags[i].reply == reply && smtp_tags[i].type)
+			type = smtp_tags[i].type;
+	snprintf(out, size, "Reject::%s::%s", type, smtp_reply_tag(reply));
+	return out;
 }

@@ -2,6 +2,8 @@
 #ifndef SQ_SMTP_REPLY_H
 #define SQ_SMTP_REPLY_H
 
+#include <stddef.h>
+
 /* Every reply qmail-smtpd can send, in one place (smtp_reply.c). Each carries
  * an enhanced status code (RFC 2034, RFC 3463), except the 354 intermediate
  * reply, which RFC 2034 leaves without one. *_FMT are printf formats, macros so that the compiler checks them. */
@@ -58,5 +60,7 @@ extern const char SMTP_R_RULES_DENY[];
 
 /* smtp_reply_tag - short stable name of a refusal for the log */
 const char *smtp_reply_tag(const char *reply);
+/* smtp_reply_action - s/qmail's "Reject::TYPE::Condition" for a refusal */
+const char *smtp_reply_action(const char *reply, const char *type, char *out, size_t size);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "smtp_reply.h"
@@ -122,24 +123,35 @@ smtp_drop(struct smtp_session *s, const char *reply)
 	s->exitcode = SMTPD_EXIT_DROP;
 }
 
-/* smtp_log - one line per decision: event, peer, helo, sender, detail */
+/* smtp_logx - one line per decision in s/qmail's unified format:
+ * "qmail-smtpd: pid P Action::Type::Condition P:proto S:ip:host H:helo
+ * F:from T:rcpt 'info'"; log_* escapes what the client sent */
 void
-smtp_log(const struct smtp_session *s, const char *event, const char *detail)
+smtp_logx(const struct smtp_session *s, const char *action, const char *from,
+    const char *rcpt, const char *info)
 {
-	log_info("%s: remote=%s helo=%s from=<%s>%s%s", event, s->peer->remoteip,
-	    buf_len(&s->helo) ? buf_str(&s->helo) : "-", buf_str(&s->mailfrom),
-	    detail ? " " : "", detail ? detail : "");
+	log_info("qmail-smtpd: pid %ld %s P:%s S:%s:%s H:%s F:%s T:%s%s%s%s",
+	    (long)getpid(), action, s->proto ? s->proto : "SMTP", s->peer->remoteip,
+	    s->peer->remotehost ? s->peer->remotehost : "unknown", buf_str(&s->helo),
+	    from, rcpt, info ? " '" : "", info ? info : "", info ? "'" : "");
+}
+
+/* smtp_log - a decision about the session or the transaction (no recipient) */
+void
+smtp_log(const struct smtp_session *s, const char *action, const char *info)
+{
+	smtp_logx(s, action, buf_str(&s->mailfrom), "", info);
 }
 
 static void
 smtp_bad(struct smtp_session *s, const char *reply, const char *why)
 {
 	if (++s->badcmds >= SMTP_BADCMD_MAX) {
-		smtp_log(s, "drop", "reason=too_many_bad_commands");
+		smtp_log(s, "Reject::CONN::Toomany_Badcmds", NULL);
 		smtp_drop(s, SMTP_R_TOOMANYBAD);
 		return;
 	}
-	smtp_log(s, "reject command", why);
+	smtp_log(s, "Reject::CMD::Invalid_Command", why);
 	smtp_out(s, reply);
 }
 
@@ -155,7 +167,7 @@ smtp_dispatch(struct smtp_session *s, char *line)
 		if (strlen(v->name) == n && strncasecmp(v->name, line, n) == 0)
 			break;
 	if (v->name == NULL) {
-		smtp_bad(s, SMTP_R_UNIMPL, "reason=unimplemented");
+		smtp_bad(s, SMTP_R_UNIMPL, "unimplemented");
 		return;
 	}
 	if (v->check && (refuse = v->check(s)) != NULL) {
@@ -171,11 +183,11 @@ static void
 smtp_read_failed(struct smtp_session *s, int r)
 {
 	if (r == IO_TIMEOUT) {
-		smtp_log(s, "drop", "reason=timeout");
+		smtp_log(s, "Info::CONN::Timeout", NULL);
 		smtp_drop(s, SMTP_R_TIMEOUT);
 		return;
 	}
-	smtp_log(s, "drop", r == IO_EOF ? "reason=eof" : "reason=read_error");
+	smtp_log(s, r == IO_EOF ? "Info::CONN::Closed" : "Info::CONN::Read_Error", NULL);
 	s->done = 1;
 	s->exitcode = SMTPD_EXIT_DROP;
 }
@@ -189,7 +201,7 @@ smtp_session_run(struct smtp_session *s)
 
 	smtp_fatal_io = s->io;
 	log_set_cleanup(smtp_fatal_cleanup);
-	smtp_log(s, "connect", NULL);
+	smtp_log(s, "Info::CONN::Connect", NULL);
 	smtp_outf(s, SMTP_R_GREETING_FMT, buf_str(&s->conf->greeting));
 	io_flush(s->io);
 	while (!s->done) {
@@ -197,13 +209,13 @@ smtp_session_run(struct smtp_session *s)
 		if (r < 0)
 			smtp_read_failed(s, r);
 		else if (r == IO_TOOLONG)
-			smtp_bad(s, SMTP_R_TOOLONG, "reason=line_too_long");
+			smtp_bad(s, SMTP_R_TOOLONG, "line too long");
 		else if (r == IO_BARELF) {
 			/* qmail's answer to a bare LF; see TRANSPARENCY in qmail-smtpd(8) */
-			smtp_log(s, "drop", "reason=bare_lf");
+			smtp_log(s, "Reject::CONN::Bare_LF", NULL);
 			smtp_drop(s, SMTP_R_BARELF);
 		} else if (memchr(s->line, '\0', len))
-			smtp_bad(s, SMTP_R_NUL, "reason=nul_byte");
+			smtp_bad(s, SMTP_R_NUL, "NUL byte");
 		else
 			smtp_dispatch(s, s->line);
 	}

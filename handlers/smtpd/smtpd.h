@@ -70,6 +70,7 @@ struct smtp_session {
 	size_t nrcpt;
 	size_t msgsize;			/* MAIL ... SIZE=, 0 when not given */
 	int smtputf8;			/* MAIL ... SMTPUTF8 */
+	const char *proto;		/* SMTP, ESMTP (TLS/AUTH may change it) */
 	unsigned long badrcpts;		/* refused RCPTs this session (tarpit) */
 	unsigned long rcpts;		/* RCPTs this session (tarpit) */
 	unsigned badcmds;
@@ -87,7 +88,9 @@ void smtp_out(struct smtp_session *s, const char *reply);
 void smtp_outf(struct smtp_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void smtp_drop(struct smtp_session *s, const char *reply);
-void smtp_log(const struct smtp_session *s, const char *event, const char *detail);
+void smtp_log(const struct smtp_session *s, const char *action, const char *info);
+void smtp_logx(const struct smtp_session *s, const char *action, const char *from,
+    const char *rcpt, const char *info);
 
 /* smtp_cmd.c: the verbs; each takes the argument after the verb */
 void smtp_helo(struct smtp_session *s, const char *arg);
