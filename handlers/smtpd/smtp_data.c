@@ -18,6 +18,8 @@
 #include "smtp_reply.h"
 #include "smtpd.h"
 
+#define SMTP_RCPTTO_ENV_MAX 65536	/* bytes of $RCPTTO for queue filters */
+
 /* Where we are in the byte stream (RFC 5321 section 4.5.2). BOL: after CRLF. */
 enum blast_state { ST_BOL, ST_MID, ST_CR, ST_DOT, ST_DOTCR };
 
@@ -213,6 +215,12 @@ smtp_data_env(struct smtp_session *s)
 
 	buf_init(&rcpts, buf_len(&s->rcptto) + 1);
 	for (p = buf_str(&s->rcptto); p < end; p += strlen(p) + 1) {
+		/* one environment string may not pass 128 KiB (execve E2BIG): the
+		 * list stops at the last whole address below SMTP_RCPTTO_ENV_MAX */
+		if (buf_len(&rcpts) + strlen(p) + 1 > SMTP_RCPTTO_ENV_MAX) {
+			log_warning("RCPTTO for the queue filter cut after %zu bytes", buf_len(&rcpts));
+			break;
+		}
 		if (buf_len(&rcpts))
 			buf_catc(&rcpts, ' ');
 		buf_cats(&rcpts, p + 1);

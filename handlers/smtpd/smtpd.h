@@ -130,6 +130,10 @@ int smtp_recipients(const struct smtpd_conf *conf, const char *addr);
 /* smtp_rules.c: control/rules.smtpd.cdb when not started by tcpserver */
 int smtpd_rules_apply(const struct peer *peer, int *deny);
 
+/* smtp_signal.c: 421 on SIGTERM and at the end of the session bound */
+void smtp_signal_init(int wfd, unsigned long seconds);
+void smtp_signal_plain(int wfd);
+
 /* smtpd_serve.c: controls, peer and session on rfd/wfd; the exit code */
 int smtpd_serve(int rfd, int wfd);
 

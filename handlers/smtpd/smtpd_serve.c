@@ -41,6 +41,7 @@ smtpd_serve(int rfd, int wfd)
 		io_flush(&io);
 		return EXIT_TEMP;
 	}
+	smtp_signal_init(wfd, conf.timeoutsession);
 	io_init_fd(&io, rfd, wfd, (unsigned)conf.timeout);
 	smtp_session_init(&s, &io, &conf, &peer);
 	code = smtp_session_run(&s);

@@ -240,3 +240,64 @@ Test(e2e, tcpserver)
 	    "  by mx.local.test with SMTP; ", 80) == 0, "%s", msg);
 	free(msg);
 }
+
+/* count_queued - messages the handlers logged as queued (server.log) */
+static int
+count_queued(void)
+{
+	char path[512], line[2048];
+	FILE *fp;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/server.log", H.home);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (strstr(line, " Accept::DATA::Queued "))
+			n++;
+	fclose(fp);
+	return n;
+}
+
+Test(e2e, msmtp)
+{
+	char cmd[1024], *msg;
+
+	if (!have("msmtp"))
+		cr_skip_test("msmtp not installed");
+	start_server(E2E_PORT + 3);
+	snprintf(cmd, sizeof(cmd), "printf 'Subject: msmtp\\n\\n.dot\\nbody\\n' | msmtp --host=127.0.0.1 "
+	    "--port=%d --domain=msmtp.test --auth=off --tls=off --from=m@b.test "
+	    "carol@example.com >%s/msmtp.out 2>&1", E2E_PORT + 3, H.home);
+	cr_assert_eq(system(cmd), 0, "msmtp failed, see %s/msmtp.out", H.home);
+	msg = harness_read_rec("msg", NULL);
+	cr_assert_not_null(msg);
+	cr_assert_not_null(strstr(msg, "(HELO msmtp.test) (127.0.0.1)\n"), "%s", msg);
+	cr_assert_not_null(strstr(msg, "\nSubject: msmtp\n\n.dot\nbody\n"), "%s", msg);
+	/* a refused recipient makes msmtp fail */
+	snprintf(cmd, sizeof(cmd), "printf 'x\\n' | msmtp --host=127.0.0.1 --port=%d --auth=off "
+	    "--tls=off --from=m@b.test x@relay.test >%s/msmtp2.out 2>&1", E2E_PORT + 3, H.home);
+	cr_assert_neq(system(cmd), 0, "msmtp relayed");
+	free(msg);
+}
+
+/* Postfix's load generator: 4 parallel sessions, 40 messages, 2 recipients each */
+Test(e2e, postfix_smtp_source)
+{
+	char cmd[1024];
+
+	if (!have("smtp-source") && access("/usr/sbin/smtp-source", X_OK) != 0)
+		cr_skip_test("smtp-source (postfix) not installed");
+	start_server(E2E_PORT + 4);
+	snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin smtp-source -s 4 -m 40 -r 2 -l 2000 "
+	    "-M src.test -f s@b.test -t rcpt@example.com 127.0.0.1:%d >%s/source.out 2>&1",
+	    E2E_PORT + 4, H.home);
+	cr_assert_eq(system(cmd), 0, "smtp-source failed, see %s/source.out", H.home);
+	cr_assert_eq(count_queued(), 40, "%d queued", count_queued());
+	/* pipelined (-d: disconnect after each message is the default; -c counts) */
+	snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin smtp-source -s 2 -m 10 -N "
+	    "-f s@b.test -t rcpt@example.com 127.0.0.1:%d >>%s/source.out 2>&1",
+	    E2E_PORT + 4, H.home);
+	cr_assert_eq(system(cmd), 0, "smtp-source -N failed, see %s/source.out", H.home);
+	cr_assert_eq(count_queued(), 50, "%d queued", count_queued());
+}
