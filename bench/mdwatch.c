@@ -12,7 +12,8 @@
  * corrects any drift). Prints one line on stdout:
  *   client_s=T client_rc=N e2e_s=T delivered=N client_cpu_s=T
  * e2e_s is -1 when COUNT files were not there within TIMEOUT_S; a client
- * still running then is killed and client_s is negative.
+ * still running then is killed and client_s is negative. SIGTERM or SIGINT
+ * ends the wait the same way at once.
  */
 #include <sys/inotify.h>
 #include <sys/resource.h>
@@ -30,6 +31,8 @@
 
 #define MDWATCH_EVBUF	65536
 
+static volatile sig_atomic_t mdwatch_stop;	/* SIGTERM or SIGINT seen */
+
 struct mdwatch {
 	const char	*dir;		/* the Maildir's new/ */
 	long		 target;	/* files to wait for */
@@ -39,6 +42,14 @@ struct mdwatch {
 	double		 t_full;	/* target reached, -1 before */
 	int		 client_rc;
 };
+
+/* mdwatch_onsignal - note a request to stop */
+static void
+mdwatch_onsignal(int sig)
+{
+	(void)sig;
+	mdwatch_stop = 1;
+}
 
 /* mdwatch_now - monotonic seconds */
 static double
@@ -130,7 +141,7 @@ mdwatch_loop(struct mdwatch *w, int ifd, pid_t pid, double t0)
 		}
 		if (w->t_client >= 0 && w->t_full >= 0)
 			return 0;
-		if (mdwatch_now() - t0 > w->timeout)
+		if (mdwatch_stop || mdwatch_now() - t0 > w->timeout)
 			break;
 		(void)poll(&pfd, 1, w->t_full < 0 ? 10 : 50);
 	}
@@ -161,6 +172,7 @@ int
 main(int argc, char **argv)
 {
 	struct mdwatch w = { .t_client = -1, .t_full = -1, .client_rc = -1 };
+	struct sigaction sa = { .sa_handler = mdwatch_onsignal };
 	char *end;
 	double t0;
 	pid_t pid;
@@ -196,6 +208,8 @@ main(int argc, char **argv)
 		_exit(127);
 	}
 	(void)setpgid(pid, pid);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	(void)mdwatch_loop(&w, ifd, pid, t0);
 	printf("client_s=%.3f client_rc=%d e2e_s=%.3f delivered=%ld client_cpu_s=%.3f\n",
 	    w.t_client, w.client_rc, w.t_full, mdwatch_count(w.dir), mdwatch_cpu());

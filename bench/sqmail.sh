@@ -42,8 +42,11 @@ sq_start() {
 		env -i PATH=/usr/bin:/bin QMAILHOME="$h" "$h/bin/qmail-start" ./Maildir/) \
 		>"$SQ_DIR/send.log" 2>&1 </dev/null &
 	SQ_SEND_PID=$!
-	sq_as_user systemd-socket-activate -l "127.0.0.1:$SQ_PORT" --inetd -a \
-		-E QMAILHOME="$h" "$h/bin/qmail-smtpd" >"$SQ_DIR/smtpd.log" 2>&1 </dev/null &
+	# exec, so that $! is the listener itself and not a subshell around it
+	(exec setpriv --reuid="$BENCH_UID" --regid="$BENCH_GID" --clear-groups \
+		env -i PATH=/usr/bin:/bin systemd-socket-activate -l "127.0.0.1:$SQ_PORT" \
+		--inetd -a -E QMAILHOME="$h" "$h/bin/qmail-smtpd") \
+		>"$SQ_DIR/smtpd.log" 2>&1 </dev/null &
 	SQ_SMTPD_PID=$!
 	bench_wait_port "$SQ_PORT" 20 || bench_die "qmail-smtpd does not listen on $SQ_PORT"
 	sleep 0.5
