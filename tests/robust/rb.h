@@ -118,6 +118,9 @@ void rb_box_free(struct rb_box *box);
 /* rb_note - "# TAG: text" into the TAP stream, stderr and BUILDDIR/tests/robust/TAG.report */
 void rb_note(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* rb_note_log - the last lines of HOME/daemons.log as notes */
+void rb_note_log(const struct rb_home *h, const char *tag, int lines);
+
 /* rb_now_ms - monotonic milliseconds */
 long long rb_now_ms(void);
 void rb_sleep_ms(long ms);

@@ -287,3 +287,29 @@ rb_fill(const char *path, size_t max)
 	close(fd);
 	return (long)done;
 }
+
+/* rb_note_log - the last lines of the daemons' log as notes (for failures) */
+void
+rb_note_log(const struct rb_home *h, const char *tag, int lines)
+{
+	char buf[8192], *p, *line;
+	ssize_t n;
+	off_t size;
+	int fd, seen = 0;
+
+	if ((fd = open(h->log, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	lseek(fd, size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (p = buf + n; p > buf && seen <= lines; p--)
+		if (p[-1] == '\n')
+			seen++;
+	rb_note(tag, "last lines of %s:", h->log);
+	for (line = strtok(p, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		rb_note(tag, "  %s", line);
+}

@@ -398,6 +398,8 @@ Test(robust, crash, .init = setup, .fini = teardown, .timeout = 290)
 	memset(&t, 0, sizeof(t));
 	tally_up(&t);
 	report(&t, drain_ms);
+	if (t.lost + t.misplaced + t.alice.wrapped + t.alice.bad + t.bob.bad > 0)
+		rb_note_log(&home, "crash", 30);
 	cr_expect_geq(sh->acked[VIA_QQ], 1000, "fewer than 1,000 injections acknowledged");
 	cr_expect_eq(restarts, restarts_before, "qmail-send died %u times with no killer",
 	    restarts - restarts_before);
