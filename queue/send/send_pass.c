@@ -304,13 +304,23 @@ sched_wakeup(time_t now)
 	return w;
 }
 
-/* sched_runasap - SIGALRM: every message is due now */
+static void
+pq_all_due(struct pq *q, time_t now)
+{
+	for (size_t i = 0; i < q->len; i++)
+		q->p[i].dt = now;
+}
+
+/* sched_runasap - SIGALRM: every message is due now, including the ends of
+ * messages (bounce injection) and the stats that failed, which otherwise wait
+ * SEND_SLEEP_SYSFAIL */
 void
 sched_runasap(time_t now)
 {
 	for (int c = 0; c < CHANNELS; c++)
-		for (size_t i = 0; i < sched.pqchan[c].len; i++)
-			sched.pqchan[c].p[i].dt = now;
+		pq_all_due(&sched.pqchan[c], now);
+	pq_all_due(&sched.pqdone, now);
+	pq_all_due(&sched.pqfail, now);
 }
 
 /* sched_finish - at exit, keep each list's next retry in its mtime (qmail's pqfinish) */
