@@ -18,12 +18,6 @@
 
 #include "e2e.h"
 
-/* What sandbox.sh start needs in <home>/bin (its list "need"). */
-static const char *const e2e_programs[] = {
-	"qmail-queue", "qmail-send", "qmail-start", "qmail-clean",
-	"qmail-lspawn", "qmail-rspawn", "qmail-local", "qmail-smtpd", NULL
-};
-
 /* e2e_srcdir - the source tree */
 const char *
 e2e_srcdir(void)
@@ -78,22 +72,6 @@ int
 e2e_have(const char *program)
 {
 	return e2e_sh(NULL, "command -v '%s' >/dev/null", program) == 0;
-}
-
-/* e2e_built - are all programs of an instance built? (mkhome.sh finds them
- * anywhere below the build dir; the usual places are checked here) */
-int
-e2e_built(void)
-{
-	const char *const *p;
-
-	for (p = e2e_programs; *p; p++) {
-		if (e2e_sh(NULL, "find '%s' -maxdepth 3 -name tests -prune -o "
-		    "-type f -name '%s' -perm -u+x -print | grep -q .",
-		    e2e_builddir(), *p) != 0)
-			return 0;
-	}
-	return 1;
 }
 
 /* e2e_up - make a home and start an instance on a free port of our range */

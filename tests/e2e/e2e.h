@@ -27,9 +27,8 @@ const char *e2e_builddir(void);
 int e2e_sh(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* e2e_have - is PROGRAM on $PATH? */
 int e2e_have(const char *program);
-/* e2e_built - are the programs a running instance needs all built? */
-int e2e_built(void);
-/* e2e_up - lay out and start an instance (asserts on failure) */
+/* e2e_up - lay out and start an instance (asserts on failure, a program
+ * that is not built included: sandbox.sh start names it) */
 void e2e_up(struct e2e *e);
 /* e2e_down - stop it (every process it started) and remove its directory */
 void e2e_down(struct e2e *e);
