@@ -124,6 +124,7 @@ blast_byte(struct blast *b, char c)
 			b->st = ST_BOL;
 		} else if (c == '\r') {
 			blast_put(b, '\r');
+			b->st = ST_CR;	/* from ST_DOTCR too: ".\r\r\n" does not end */
 		} else {
 			blast_put(b, '\r');
 			blast_put(b, c);
