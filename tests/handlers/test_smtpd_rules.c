@@ -253,3 +253,20 @@ Test(rules, recipients_extension)
 	    "221 2.0.0 test.example\n");
 	free(out);
 }
+
+Test(rules, recipients_broken_cdb_is_temporary)
+{
+	char *out;
+
+	harness_control("recipients", "example.com:control/me\n");
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<alice@example.com>\nQUIT\n", NULL);
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n"
+	    "451 4.3.0 unable to read recipients, try again later\n221 2.0.0 test.example\n");
+	free(out);
+	/* a cdb that does not exist knows nobody */
+	harness_control("recipients", "example.com:users/none.cdb\n");
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<alice@example.com>\nQUIT\n", NULL);
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n"
+	    "550 5.1.1 sorry, no mailbox here by that name\n221 2.0.0 test.example\n");
+	free(out);
+}
