@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT
+ * test_netns.c - qmail-remote with real DNS (dnsmasq) and real peers
+ * (smtp-sink, Postfix with TLS and Cyrus SASL, another sqmail) in network
+ * namespaces set up by netns.sh; and qmail-send's remote deliveries through
+ * qmail-rspawn: delivered, bounced at once on 5xx, retried on 4xx and
+ * bounced after queuelifetime.  Needs root (skips otherwise). */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char net[] = "/tmp/sq-remote-netns";
+
+static int
+sh(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	FILE *p;
+	size_t n = 0;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	if (out != NULL) {
+		n = fread(out, 1, size - 1, p);
+		for (size_t i = 0; i < n; i++)
+			if (out[i] == '\0')
+				out[i] = '|';
+		out[n] = '\0';
+	} else
+		while (fgetc(p) != EOF)
+			;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : ".";
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	(void)set;
+	if (geteuid() != 0 || sh(NULL, 0, "command -v dnsmasq && command -v smtp-sink && "
+	    "command -v ip") != 0)
+		return;
+	sh(NULL, 0, "rm -rf %s", net);
+	/* the tests run in other processes (re-executed): a file says "up" */
+	sh(NULL, 0, "sh %s/tests/remote/netns.sh up %s %s %s >%s.log 2>&1 && touch %s/up",
+	    env("SQ_SRCDIR"), net, env("SQ_BUILDDIR"), env("SQ_SRCDIR"), net, net);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	(void)stats;
+	if (geteuid() == 0)
+		sh(NULL, 0, "sh %s/tests/remote/netns.sh down %s; rm -rf %s %s.log",
+		    env("SQ_SRCDIR"), net, net, net);
+}
+
+static char home[256], out[1 << 16];
+
+static void
+client(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (network namespaces)");
+	snprintf(home, sizeof(home), "%s/up", net);
+	if (access(home, F_OK) != 0)
+		cr_skip_test("netns.sh could not set up the test network (dnsmasq, smtp-sink?)");
+	snprintf(home, sizeof(home), "/tmp/sq-remote-cl-XXXXXX");
+	cr_assert_not_null(mkdtemp(home));
+	cr_assert_eq(sh(NULL, 0, "sh %s/sandbox-tools/mkhome.sh %s %s client.test && "
+	    "printf 'Subject: netns\\n\\nhello\\n' > %s/msg", env("SQ_SRCDIR"), home,
+	    env("SQ_BUILDDIR"), home), 0);
+}
+
+static void
+client_done(void)
+{
+	if (home[0] != '\0')
+		sh(NULL, 0, "sh %s/sandbox-tools/sandbox.sh stop %s; rm -rf %s", env("SQ_SRCDIR"),
+		    home, home);
+}
+
+static void
+ctl(const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/control/%s", home, name);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* remote - qmail-remote host a@client.test rcpt in the client namespace */
+static const char *
+remote(const char *host, const char *rcpt)
+{
+	sh(out, sizeof(out), "ip netns exec sqtest-remote-c env QMAILHOME=%s %s/qmail-remote "
+	    "'%s' a@client.test '%s' < %s/msg", home, env("SQ_BUILDDIR"), host, rcpt, home);
+	return out;
+}
+
+TestSuite(dns, .init = client, .fini = client_done, .timeout = 60);
+
+Test(dns, mx_implicit_mx_cname_ipv6)
+{
+	cr_assert_str_eq(remote("plain.test", "u@plain.test"),
+	    "r|Kfd38::2 accepted message.\nRemote host said: 250 2.0.0 Ok\n|", "IPv6 first: %s", out);
+	cr_assert(strncmp(remote("amx.test", "u@amx.test"), "r|K10.38.0.2 accepted", 21) == 0,
+	    "implicit MX: %s", out);
+	cr_assert(strncmp(remote("alias2.test", "u@alias2.test"), "r|K10.38.0.2 accepted", 21) == 0,
+	    "CNAME chain: %s", out);
+	cr_assert(strncmp(remote("v6only.test", "u@v6only.test"), "r|Kfd38::2 accepted", 19) == 0,
+	    "AAAA only: %s", out);
+	cr_assert(strncmp(remote("v6dead.test", "u@v6dead.test"), "r|K10.38.0.2 accepted", 21) == 0,
+	    "IPv6 refused, IPv4 works: %s", out);
+	cr_assert(strncmp(remote("[10.38.0.2]", "u@[10.38.0.2]"), "r|K10.38.0.2 accepted", 21) == 0,
+	    "literal: %s", out);
+}
+
+Test(dns, next_mx_after_failure)
+{
+	cr_assert(strncmp(remote("multi.test", "u@multi.test"), "r|Kfd38::2 accepted", 19) == 0,
+	    "4xx at the best MX, the next one takes it: %s", out);
+	cr_assert(strncmp(remote("dead.test", "u@dead.test"), "r|Kfd38::2 accepted", 19) == 0,
+	    "best MX refuses connections: %s", out);
+	cr_assert(strncmp(remote("temp.test", "u@temp.test"),
+	    "ZConnected to 10.38.0.3 but sender was rejected.", 48) == 0, "%s", out);
+	cr_assert(strncmp(remote("perm.test", "u@perm.test"),
+	    "h10.38.0.4 does not like recipient.", 35) == 0, "%s", out);
+	cr_assert_not_null(strstr(out, "|DGiving up on 10.38.0.4.\n|"), "%s", out);
+}
+
+Test(dns, failures)
+{
+	cr_assert_str_eq(remote("nullmx.test", "u@nullmx.test"),
+	    "Dnullmx.test does not accept mail: null MX (RFC 7505). (#5.1.10)\n|");
+	cr_assert_str_eq(remote("nothing.test", "u@nothing.test"),
+	    "DSorry, I couldn't find any host named nothing.test. (#5.1.2)\n|");
+	cr_assert(strncmp(remote("slow.test", "u@slow.test"), "ZDNS lookup for slow.test failed "
+	    "temporarily", 40) == 0, "%s", out);
+	cr_assert(strncmp(remote("self.test", "u@self.test"), "DSorry. Although I'm listed as a "
+	    "best-preference MX", 49) == 0, "never to myself: %s", out);
+	cr_assert(strncmp(remote("selflast.test", "u@selflast.test"), "r|Kfd38::2 accepted", 19) == 0,
+	    "%s", out);
+}
+
+Test(dns, routes_and_domainips)
+{
+	ctl("smtproutes", "route.test:mx1.plain.test;25\nv6route.test:[fd38::2]:25\n");
+	ctl("domainips", "client.test:10.38.0.1|helo.client.test\n");
+	cr_assert(strncmp(remote("route.test", "u@route.test"), "r|Kfd38::2 accepted", 19) == 0,
+	    "%s", out);
+	cr_assert(strncmp(remote("v6route.test", "u@v6route.test"), "r|Kfd38::2 accepted", 19) == 0,
+	    "%s", out);
+	ctl("smtproutes", "route.test:[10.38.0.7]\n");
+	cr_assert(strncmp(remote("route.test", "u@sq.test"), "r|K10.38.0.7 accepted", 21) == 0,
+	    "%s", out);
+	/* the sqmail peer logs the EHLO name it got and the peer address */
+	cr_assert_eq(sh(out, sizeof(out), "sleep 0.3; cat %s/peer/queue/mess/*/* | "
+	    "grep -c 'helo.client.test'", net), 0, "%s", out);
+}
+
+Test(dns, tcpto_programs)
+{
+	cr_assert_eq(sh(out, sizeof(out), "QMAILHOME=%s %s/qmail-tcpok && QMAILHOME=%s %s/qmail-tcpto",
+	    home, env("SQ_BUILDDIR"), home, env("SQ_BUILDDIR")), 0);
+	cr_assert_str_eq(out, "");
+}
+
+TestSuite(tls, .init = client, .fini = client_done, .timeout = 60);
+
+Test(tls, starttls_policies_and_smtps)
+{
+	char line[1024], pin[200] = "";
+
+	cr_assert_eq(sh(pin, sizeof(pin), "tr -d '\\n' < %s/postfix/server.sha256", net), 0);
+	cr_assert(strlen(pin) == 64, "fingerprint: %s", pin);
+	cr_assert_not_null(strstr(remote("tls.test", "u@tls.test"), "verified=no (opportunistic)"),
+	    "%s", out);
+	snprintf(line, sizeof(line), "=mx.tls.test:%s/postfix/ca.pem\n", net);
+	ctl("tlsdestinations", line);
+	cr_assert_not_null(strstr(remote("tls.test", "u@tls.test"), "verified=yes (verify+name)"),
+	    "%s", out);
+	ctl("smtproutes", "tls.test:mx.tls.test;465\n");
+	cr_assert_not_null(strstr(remote("tls.test", "u@tls.test"), "|K10.38.0.5 accepted message.\nTLS: "),
+	    "SMTPS: %s", out);
+	ctl("smtproutes", "");
+	ctl("tlsdestinations", "=mx.tls.test\n");	/* system trust store: unknown CA */
+	cr_assert(strncmp(remote("tls.test", "u@tls.test"), "ZTLS connection to 10.38.0.5 failed: "
+	    "certificate not accepted", 60) == 0, "%s", out);
+	snprintf(line, sizeof(line), "~mx.tls.test:%s/postfix/ca.pem\n", net);
+	ctl("tlsdestinations", line);
+	ctl("smtproutes", "tls.test:[10.38.0.5]\n");	/* the name is not in the certificate */
+	cr_assert(strncmp(remote("tls.test", "u@tls.test"), "ZTLS connection to 10.38.0.5 failed", 35)
+	    == 0 || out[0] == 'r', "%s", out);
+	ctl("smtproutes", "");
+	snprintf(line, sizeof(line), "%%mx.tls.test:=%s\n", pin);
+	ctl("tlsdestinations", line);
+	cr_assert_not_null(strstr(remote("tls.test", "u@tls.test"), "verified=yes (pinned)"), "%s", out);
+	pin[0] = pin[0] == '0' ? '1' : '0';
+	snprintf(line, sizeof(line), "%%mx.tls.test:=%s\n", pin);
+	ctl("tlsdestinations", line);
+	cr_assert_str_eq(remote("tls.test", "u@tls.test"), "ZTLS connection to 10.38.0.5 failed: "
+	    "server certificate does not match the pinned fingerprint (#4.7.5)\n|");
+	ctl("tlsdestinations", "!mx.tls.test\n");
+	cr_assert(strncmp(remote("tls.test", "u@tls.test"), "r|K10.38.0.5 accepted message.\nRemote", 37)
+	    == 0, "never TLS: %s", out);
+	ctl("tlsdestinations", "-mx1.plain.test\n");
+	cr_assert(strncmp(remote("plain.test", "u@plain.test"), "ZTLS is required for ", 21) == 0,
+	    "smtp-sink offers no STARTTLS: %s", out);
+}
+
+Test(tls, auth_with_postfix_sasl)
+{
+	static const char *const ports[] = { "25", "2525", "2526", "465" };
+	static const char *const mech[] = { "CRAM-MD5", "PLAIN", "LOGIN", "CRAM-MD5" };
+	char line[256], id[64];
+	const char *q;
+
+	ctl("smtproutes", "relay.test:mx.tls.test\n");
+	cr_assert(strncmp(remote("relay.test", "u@relay.test"), "h10.38.0.5 does not like recipient.", 35)
+	    == 0, "relaying needs AUTH: %s", out);
+	for (int i = 0; i < 4; i++) {
+		snprintf(line, sizeof(line), "relay.test:mx.tls.test:%s|sqtest|sqpass\n", ports[i]);
+		ctl("smtproutes", line);
+		cr_assert(strncmp(remote("relay.test", "u@relay.test"), "r|K10.38.0.5 accepted", 21) == 0,
+		    "port %s: %s", ports[i], out);
+		q = strstr(out, "queued as ");
+		cr_assert_not_null(q, "%s", out);
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(q + 10, "\n"), q + 10);
+		cr_assert_eq(sh(out, sizeof(out), "sleep 0.2; grep -c '%s: client=.*sasl_method=%s, "
+		    "sasl_username=sqtest' %s/postfix/maillog", id, mech[i], net), 0,
+		    "%s %s", id, mech[i]);
+	}
+	ctl("smtproutes", "relay.test:mx.tls.test|sqtest|wrong\n");
+	cr_assert(strncmp(remote("relay.test", "u@relay.test"), "ZAUTH CRAM-MD5 at 10.38.0.5 failed.", 35)
+	    == 0, "%s", out);
+	ctl("smtproutes", "");
+	ctl("authsenders", "a@client.test:mx.tls.test;2525|sqtest|sqpass\n");
+	cr_assert(strncmp(remote("relay.test", "u@relay.test"), "r|K10.38.0.5 accepted", 21) == 0,
+	    "authsenders: %s", out);
+}
