@@ -155,16 +155,23 @@ fake_session(int fd, const struct fake_smtp *f, FILE *log)
 }
 
 pid_t
-t_fake_start(unsigned port, const struct fake_smtp *f, const char *path)
+t_fake_start(unsigned *port, const struct fake_smtp *f, const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0), r = -1;
 	pid_t pid;
 
 	cr_assert(s >= 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind port %u", port);
+	/* our range is inside the ephemeral one: a client socket may hold the
+	 * port, so step through the range by 50 */
+	for (int k = 0; k < 18 && r < 0; k++) {
+		sa.sin_port = htons((unsigned short)(*port + 50 * k));
+		r = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	cr_assert_eq(r, 0, "bind port %u", *port);
+	*port = ntohs(sa.sin_port);
 	cr_assert_eq(listen(s, 16), 0);
 	pid = fork();
 	cr_assert(pid >= 0);

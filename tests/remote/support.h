@@ -27,8 +27,9 @@ struct fake_smtp {
 const char *t_home_new(void);
 /* t_ctl - write control/NAME in home */
 void t_ctl(const char *home, const char *name, const char *text);
-/* t_fake_start - serve on 127.0.0.1:port, transcript into path */
-pid_t t_fake_start(unsigned port, const struct fake_smtp *f, const char *path);
+/* t_fake_start - serve on 127.0.0.1:*port (or a later free port of the range,
+ * stored back), transcript into path */
+pid_t t_fake_start(unsigned *port, const struct fake_smtp *f, const char *path);
 void t_fake_stop(pid_t pid);
 /* t_remote - run qmail-remote host sender rcpt... (NULL-terminated) with the
  * message text on stdin; its output with NULs shown as '|' goes to out */
