@@ -64,18 +64,35 @@ env_first(const char *a, const char *b, const char *c, const char *d)
 	return NULL;
 }
 
+/* strip_angle - "<addr>" as addr; *len gets its length */
+static const char *
+strip_angle(const char *s, size_t *len)
+{
+	*len = strlen(s);
+	if (*len >= 2 && s[0] == '<' && s[*len - 1] == '>') {
+		*len -= 2;
+		return s + 1;
+	}
+	return s;
+}
+
 /* inject_user - the From: local part and host (qmail-inject's environment chain) */
 static void
 inject_user(const struct inject_opts *o, const struct inject_names *n,
     struct buf *user, struct buf *host)
 {
-	const char *u, *h, *at;
+	const char *u, *h, *a, *at;
 	const struct passwd *pw;
+	size_t len = 0;
 
-	if (o->from_addr && *o->from_addr) {
-		at = strrchr(o->from_addr, '@');
-		buf_cpy(user, o->from_addr, at ? (size_t)(at - o->from_addr) : strlen(o->from_addr));
-		buf_cpys(host, at ? at + 1 : buf_str(&n->defaulthost));
+	a = o->from_addr ? strip_angle(o->from_addr, &len) : NULL;
+	if (len > 0) {
+		at = memrchr(a, '@', len);
+		buf_cpy(user, a, at ? (size_t)(at - a) : len);
+		if (at)
+			buf_cpy(host, at + 1, len - (size_t)(at + 1 - a));
+		else
+			buf_cpys(host, buf_str(&n->defaulthost));
 		return;
 	}
 	u = env_first("QMAILUSER", "MAILUSER", "USER", "LOGNAME");
@@ -192,12 +209,10 @@ inject_sender(const struct inject_opts *o, const struct inject_names *n,
 	struct buf tmp;
 
 	if (s) {
-		size_t len = strlen(s);
+		size_t len;
+		const char *a = strip_angle(s, &len);
 
-		if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
-			buf_cpy(out, s + 1, len - 2);
-		else
-			buf_cpys(out, s);
+		buf_cpy(out, a, len);
 		if (buf_len(out) == 0)
 			return 0;	/* the null sender */
 		buf_init(&tmp, INJECT_ADDR_MAX + 1);

@@ -222,6 +222,27 @@ Test(sendmail, args_and_names, .init = setup, .fini = teardown, .timeout = 20)
 	free(m);
 }
 
+Test(sendmail, sender_forms, .init = setup, .fini = teardown, .timeout = 20)
+{
+	char *m;
+
+	cr_assert_eq(run("Subject: s\n\nb\n", recorder(0), "queue/inject/sendmail",
+	    "-f", "<list-owner@l.example>", "x@y.example", NULL), 0);
+	expect_envelope(ENVELOPE("Flist-owner@l.example\0Tx@y.example\0\0"));
+	m = recorded("msg", NULL);
+	cr_assert_not_null(m);
+	cr_expect_not_null(strstr(m, "\nFrom: list-owner@l.example\n"), "%s", m);
+	free(m);
+	/* the null sender: the From: line falls back to the user */
+	cr_assert_eq(run("Subject: s\n\nb\n", recorder(0), "queue/inject/sendmail",
+	    "-f", "<>", "x@y.example", NULL), 0);
+	expect_envelope(ENVELOPE("F\0Tx@y.example\0\0"));
+	m = recorded("msg", NULL);
+	cr_assert_not_null(m);
+	cr_expect_not_null(strstr(m, "\nFrom: carol@sandbox.test\n"), "%s", m);
+	free(m);
+}
+
 Test(qmail_inject, header_mode_default, .init = setup, .fini = teardown, .timeout = 20)
 {
 	const char *msg = "From: me@here.example\nDate: 1 Jan 2026 00:00:00 -0000\n"
