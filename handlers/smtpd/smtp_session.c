@@ -34,8 +34,9 @@ smtp_need_rcpt(const struct smtp_session *s)
 	return s->nrcpt ? NULL : SMTP_R_WANTRCPT;
 }
 
-/* One row per verb. flush: send the reply at once even if more commands are
- * buffered (qmail's choice: the replies a client waits for before it goes on). */
+/* One row per verb. flush: send the reply at once when no further command is
+ * buffered (the replies a client waits for before it goes on); with pipelined
+ * input every reply waits until the buffer is empty (issue 4, RFC 2920). */
 static const struct smtp_verb {
 	const char *name;
 	smtp_check_fn check;
@@ -175,7 +176,9 @@ smtp_dispatch(struct smtp_session *s, char *line)
 		return;
 	}
 	v->action(s, arg);
-	if (v->flush)
+	/* RFC 2920: while pipelined commands are buffered, their replies wait
+	 * (io_fill flushes anyway before it blocks for input) */
+	if (v->flush && io_pending(s->io) == 0)
 		io_flush(s->io);
 }
 
