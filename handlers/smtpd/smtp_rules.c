@@ -6,7 +6,9 @@
  * Hostile:    nothing: the client address comes from the kernel.
  * May touch:  reads the rules cdb; sets environment variables (RELAYCLIENT...).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "home.h"
 #include "log.h"
@@ -44,4 +46,33 @@ smtpd_rules_apply(const struct peer *peer, int *deny)
 	}
 	free(m);
 	return r;
+}
+
+static void
+smtpd_setenv_default(const char *name, const char *value)
+{
+	if (getenv(name) == NULL && value[0] && strcmp(value, "unknown") != 0)
+		setenv(name, value, 1);
+}
+
+/* smtpd_tcpenv - without tcpserver nobody sets TCPREMOTEIP & co. for queue
+ * filters (s/qmail's filters read them): set what the socket told, never
+ * overriding what tcpserver or the unit set */
+void
+smtpd_tcpenv(const struct peer *peer)
+{
+	char port[16];
+
+	if (getenv("PROTO") != NULL)
+		return;
+	smtpd_setenv_default("TCPREMOTEIP", peer->remoteip);
+	smtpd_setenv_default("TCPLOCALIP", peer->localip);
+	if (peer->remoteport) {
+		snprintf(port, sizeof(port), "%u", peer->remoteport);
+		smtpd_setenv_default("TCPREMOTEPORT", port);
+	}
+	if (peer->localport) {
+		snprintf(port, sizeof(port), "%u", peer->localport);
+		smtpd_setenv_default("TCPLOCALPORT", port);
+	}
 }

@@ -129,6 +129,7 @@ int smtp_recipients(const struct smtpd_conf *conf, const char *addr);
 
 /* smtp_rules.c: control/rules.smtpd.cdb when not started by tcpserver */
 int smtpd_rules_apply(const struct peer *peer, int *deny);
+void smtpd_tcpenv(const struct peer *peer);
 
 /* smtp_signal.c: 421 on SIGTERM and at the end of the session bound */
 void smtp_signal_init(int wfd, unsigned long seconds);

@@ -26,6 +26,7 @@ smtpd_serve(int rfd, int wfd)
 
 	peer_get(&peer, rfd);
 	rules = smtpd_rules_apply(&peer, &deny);
+	smtpd_tcpenv(&peer);
 	if (rules == 0 && deny) {
 		io_init_fd(&io, rfd, wfd, SMTPD_CONTROLS_TIMEOUT);
 		io_puts(&io, SMTP_R_RULES_DENY);

@@ -7,5 +7,6 @@ d=${QQREC:?QQREC not set}
 cat > "$d/msg" || exit 54
 cat <&1 > "$d/env" || exit 54
 printf 'MAILFROM=%s\nRCPTTO=%s\nHELOHOST=%s\n' "$MAILFROM" "$RCPTTO" "$HELOHOST" > "$d/vars"
+printf 'TCPREMOTEIP=%s\nTCPLOCALIP=%s\n' "${TCPREMOTEIP-}" "${TCPLOCALIP-}" > "$d/tcpvars"
 cat "$d/msg" >> "$d/all"
 exit "${QQREC_EXIT:-0}"

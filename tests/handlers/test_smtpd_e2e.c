@@ -274,6 +274,11 @@ Test(e2e, msmtp)
 	cr_assert_not_null(msg);
 	cr_assert_not_null(strstr(msg, "(HELO msmtp.test) (127.0.0.1)\n"), "%s", msg);
 	cr_assert_not_null(strstr(msg, "\nSubject: msmtp\n\n.dot\nbody\n"), "%s", msg);
+	/* under systemd nobody sets TCPREMOTEIP: qmail-smtpd does, for queue filters */
+	free(msg);
+	msg = harness_read_rec("tcpvars", NULL);
+	cr_assert_not_null(msg);
+	cr_assert_str_eq(msg, "TCPREMOTEIP=127.0.0.1\nTCPLOCALIP=127.0.0.1\n");
 	/* a refused recipient makes msmtp fail */
 	snprintf(cmd, sizeof(cmd), "printf 'x\\n' | msmtp --host=127.0.0.1 --port=%d --auth=off "
 	    "--tls=off --from=m@b.test x@relay.test >%s/msmtp2.out 2>&1", E2E_PORT + 3, H.home);
