@@ -77,40 +77,51 @@ smtp_rcpt_keys(const char *addr, char *key, char *vkey, size_t size)
 	return 0;
 }
 
+/* smtp_rcpt_ask - the cdb (sep ':') or the program (sep '|') of a line:
+ * 1 knows the address (or its VERP form), 0 does not, -1 error */
+static int
+smtp_rcpt_ask(char sep, const char *what, const char *key, const char *vkey)
+{
+	int r;
+
+	if (sep == '|') {
+		r = smtp_rcpt_pam(what, key + 1);
+		if (r == 0 && vkey[0])
+			r = smtp_rcpt_pam(what, vkey + 1);
+		return r;
+	}
+	r = smtp_cdb_has(what, key);
+	if (r == 0 && vkey[0])
+		r = smtp_cdb_has(what, vkey);
+	return r;
+}
+
 /* smtp_rcpt_line - one control/recipients line for domain dom: 1 accept,
  * 0 unknown here (the line names dom), -1 error, 2 the line does not name
  * dom, 3 "!*", 4 a "*:" or bare cdb line that does not know the address */
 static int
 smtp_rcpt_line(const char *line, const char *dom, const char *key, const char *vkey)
 {
-	const char *colon = strchr(line, ':');
-	size_t n;
+	const char *sep = strpbrk(line, ":|");
+	size_t n, d = strlen(dom);
 	int r;
 
 	if (strcmp(line, "!*") == 0)		/* the domains no line named: accept */
 		return 3;
 	if (line[0] == '!')			/* "!domain": accept all of it */
 		return strcasecmp(line + 1, dom) == 0 ? 1 : 2;
-	if (strchr(line, '|') && (colon == NULL || strchr(line, '|') < colon))
-		return 2;			/* "domain|pam": not supported, see the man page */
-	if (colon == NULL)			/* legacy: a bare cdb for every domain */
+	if (sep == NULL)			/* legacy: a bare cdb for every domain */
 		return (r = smtp_cdb_has(line, key)) == 0 ? 4 : r;
-	n = (size_t)(colon - line);
-	if (n == 1 && line[0] == '*') {
-		r = smtp_cdb_has(colon + 1, key);
-		if (r == 0 && vkey[0])
-			r = smtp_cdb_has(colon + 1, vkey);
-		return r == 0 ? 4 : r;
-	} else if (line[0] == '@') {
-		if (n - 1 != strlen(dom) || strncasecmp(line + 1, dom, n - 1) != 0)
+	n = (size_t)(sep - line);
+	if (n == 1 && line[0] == '*')
+		return (r = smtp_rcpt_ask(*sep, sep + 1, key, vkey)) == 0 ? 4 : r;
+	if (line[0] == '@') {			/* "@domain:": exactly this domain */
+		if (n - 1 != d || strncasecmp(line + 1, dom, n - 1) != 0)
 			return 2;
-	} else if (n > strlen(dom) || strncasecmp(line, dom + strlen(dom) - n, n) != 0 ||
-	    (n < strlen(dom) && dom[strlen(dom) - n - 1] != '.'))
+	} else if (n > d || strncasecmp(line, dom + d - n, n) != 0 ||
+	    (n < d && dom[d - n - 1] != '.'))	/* "domain:": it and its subdomains */
 		return 2;
-	r = smtp_cdb_has(colon + 1, key);
-	if (r == 0 && vkey[0])
-		r = smtp_cdb_has(colon + 1, vkey);
-	return r;
+	return smtp_rcpt_ask(*sep, sep + 1, key, vkey);
 }
 
 /* smtp_recipients - s/qmail's RECIPIENTS: the lines in order; the first

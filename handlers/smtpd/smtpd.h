@@ -126,6 +126,8 @@ const char *smtp_rcpt_policy(struct smtp_session *s, struct buf *addr);
 void smtp_tarpit(struct smtp_session *s);
 /* recipients extension: 1 accepted, 0 unknown, -1 error (logged) */
 int smtp_recipients(const struct smtpd_conf *conf, const char *addr);
+/* smtp_rcpt_pam.c: "domain|program": 1 known, 0 unknown, -1 trouble */
+int smtp_rcpt_pam(const char *cmdline, const char *addr);
 
 /* smtp_rules.c: control/rules.smtpd.cdb when not started by tcpserver */
 int smtpd_rules_apply(const struct peer *peer, int *deny);

@@ -270,3 +270,27 @@ Test(rules, recipients_broken_cdb_is_temporary)
 	    "550 5.1.1 sorry, no mailbox here by that name\n221 2.0.0 test.example\n");
 	free(out);
 }
+
+/* "domain|program": the address on fd 3 as addr\0\0\0, exit 0 known, 111 temporary */
+Test(rules, recipients_program)
+{
+	char path[512], line[700], *out;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/checkrcpt.sh", H.home);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("#!/bin/sh\n[ \"$1\" = -x ] || exit 1\naddr=$(tr '\\000' '\\n' <&3 | head -n 1)\n"
+	    "case $addr in alice@example.com|list-@example.com) exit 0 ;; tmp@*) exit 111 ;; esac\n"
+	    "exit 1\n", fp);
+	fclose(fp);
+	chmod(path, 0755);
+	snprintf(line, sizeof(line), "example.com|%s -x\n", path);
+	harness_control("recipients", line);
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<Alice@Example.com>\nRCPT TO:<bob@example.com>\n"
+	    "RCPT TO:<list-bounce-x=y@example.com>\nRCPT TO:<tmp@example.com>\nQUIT\n", NULL);
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n"
+	    "550 5.1.1 sorry, no mailbox here by that name\n250 2.1.5 ok\n"
+	    "451 4.3.0 unable to read recipients, try again later\n221 2.0.0 test.example\n");
+	free(out);
+}
