@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "rules.h"
 #include "smtp_harness.h"
@@ -292,5 +293,29 @@ Test(rules, recipients_program)
 	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n"
 	    "550 5.1.1 sorry, no mailbox here by that name\n250 2.1.5 ok\n"
 	    "451 4.3.0 unable to read recipients, try again later\n221 2.0.0 test.example\n");
+	free(out);
+}
+
+/* TARPITCOUNT/TARPITDELAY: after the first RCPT, each reply waits a second */
+Test(rules, tarpit_delays_replies)
+{
+	struct timespec t0, t1;
+	char *out;
+	double secs;
+
+	setenv("TARPITCOUNT", "1", 1);
+	setenv("TARPITDELAY", "1", 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	out = session("MAIL FROM:<a@b.test>\nRCPT TO:<a@example.com>\nRCPT TO:<b@example.com>\n"
+	    "RCPT TO:<c@other.test>\nQUIT\n", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unsetenv("TARPITCOUNT");
+	unsetenv("TARPITDELAY");
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert_str_eq(out, "220 test.example ESMTP\n250 2.1.0 ok\n250 2.1.5 ok\n250 2.1.5 ok\n"
+	    "553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts\n"
+	    "221 2.0.0 test.example\n");
+	cr_assert_geq(secs, 1.9, "tarpit took %.2f s", secs);
+	cr_assert_lt(secs, 10.0, "tarpit took %.2f s", secs);
 	free(out);
 }
