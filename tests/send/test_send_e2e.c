@@ -3,6 +3,9 @@
  * its spawns: todo processing, reports, bounces, retries, signals, idleness.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,4 +129,80 @@ Test(send, flood_of_new_mail_does_not_starve_deliveries)
 	snprintf(needle, sizeof(needle), "new msg ");
 	cr_expect_eq(fx_log_count(&f, needle), N);
 	free(log);
+}
+
+Test(send, malformed_todo_is_left_alone)
+{
+	static const char env[] = "u1\0p2\0Fa@b.test\0Xbogus\0Tc@example.test\0";
+	char path[600];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/mess/3/900", f.queue);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("x\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/todo/3/900", f.queue);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fwrite(env, 1, sizeof(env) - 1, fp);
+	fclose(fp);
+	fx_start(&f, 10, 20);
+	cr_assert(fx_wait_log(&f, "warning: unknown record type in todo/3/900", 3000));
+	cr_expect(fx_exists(&f, "todo/3/900"), "a malformed todo was removed");
+	cr_expect_not(fx_exists(&f, "info/3/900"), "half-done info/ left behind");
+	cr_expect_not(fx_exists(&f, "local/3/900"));
+	{
+		char *cl = fx_read(f.cleanlog, NULL);
+		cr_expect_str_eq(cl, "", "qmail-clean asked: %s", cl);
+		free(cl);
+	}
+}
+
+Test(send, ossified_mess_is_cleaned_up)
+{
+	char path[600];
+	struct timespec old[2];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/mess/4/901", f.queue);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("x\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/mess/5/902", f.queue);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("fresh\n", fp);
+	fclose(fp);
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 37 * 3600;
+	old[0].tv_nsec = old[1].tv_nsec = 0;
+	snprintf(path, sizeof(path), "%s/mess/4/901", f.queue);
+	cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+	fx_start(&f, 10, 20);
+	for (int i = 0; i < 200 && fx_exists(&f, "mess/4/901"); i++)
+		usleep(10000);
+	cr_expect_not(fx_exists(&f, "mess/4/901"), "36 h old debris not cleaned");
+	cr_expect(fx_exists(&f, "mess/5/902"), "a fresh mess/ file was cleaned");
+}
+
+Test(send, retry_time_survives_a_restart)
+{
+	static const char *const rc[] = { "alice@example.test", NULL };
+	char path[600];
+	struct stat st;
+	struct sreq r;
+
+	fx_inject(&f, 903, "s@sender.test", rc, 0);
+	fx_start(&f, 10, 20);
+	cr_assert(fx_request(&f, 0, &r, 3000));
+	fx_report(&f, 0, r.slot, "Zlater\n");
+	cr_assert(fx_wait_log(&f, "deferral: later/", 3000));
+	kill(f.send, SIGTERM);
+	cr_assert_eq(fx_wait_exit(&f, 3000), 0);
+	snprintf(path, sizeof(path), "%s/local/6/903", f.queue);
+	cr_assert_eq(stat(path, &st), 0);
+	/* next try at birth + 100 s, kept in the list's mtime */
+	cr_expect_gt(st.st_mtime, time(NULL) + 90, "mtime %ld is not the next retry",
+	    (long)st.st_mtime);
 }
