@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,25 +24,23 @@
 int
 info_read(unsigned long id, struct buf *sender, time_t *birth)
 {
-	char fn[64], b[1100];
+	char fn[64], *b = NULL;
 	struct stat st;
-	ssize_t n;
-	int fd;
+	size_t n = 0;
+	int fd, ok;
 
 	qfs_path(fn, sizeof(fn), QFS_INFO, id);
 	if ((fd = open(fn, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	if (fstat(fd, &st) < 0 || (n = read(fd, b, sizeof(b) - 1)) <= 0) {
-		close(fd);
-		return 0;
-	}
+	ok = fstat(fd, &st) == 0 && send_slurp(fd, &b, &n) == 0;
 	close(fd);
-	b[n] = '\0';
-	if (b[0] != 'F' || memchr(b, '\0', (size_t)n) == NULL)
-		return 0;
-	*birth = st.st_mtime;
-	buf_cpys(sender, b + 1);
-	return 1;
+	ok = ok && n > 1 && b[0] == 'F' && memchr(b, '\0', n) != NULL;
+	if (ok) {
+		*birth = st.st_mtime;
+		buf_cpys(sender, b + 1);
+	}
+	free(b);
+	return ok;
 }
 
 /* bounce_paragraph - qmail's failure paragraph: "<addr>:" line, the report,
