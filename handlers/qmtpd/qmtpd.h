@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SQ_QMTPD_H
+#define SQ_QMTPD_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "io.h"
+#include "mail/qqueue.h"
+#include "peer.h"
+#include "smtpd.h"
+
+/* Layout:
+ *   netstring.c     strict netstring parser (a fuzz target)
+ *   qmtp_rcpt.c     the recipient list: parse, rcpthosts policy (no I/O; fuzzed)
+ *   qmtp_conf.c     control files, client rules, the Received line
+ *   qmtpd_session.c one connection: messages until the client closes */
+
+#define QMTP_ADDR_MAX		1000		/* sender or recipient */
+#define QMTP_RCPTLIST_MAX	(1024 * 1024)	/* bytes of the recipient list */
+#define QMTP_RCPT_MAX		100000		/* recipients per message */
+
+#define QMTPD_EXIT_OK		0	/* the client closed between messages */
+#define QMTPD_EXIT_DROP		1	/* protocol violation, timeout, client gone */
+
+struct qmtpd_conf {
+	struct buf me;			/* control/me */
+	unsigned long timeout;		/* control/timeoutqmtpd, seconds per read/write */
+	size_t databytes;		/* control/databytes or $DATABYTES; 0 = none */
+	struct smtpd_conf relay;	/* only rcpthosts, mrh, relayclient are used */
+	const char *relayclient;	/* $RELAYCLIENT, or NULL */
+	const char *proto;		/* "QMTP" or "QMQP" in the Received line */
+	int relay_all;			/* QMQP: every recipient is accepted */
+};
+
+/* One parsed recipient list: addresses NUL-separated, per-recipient verdict. */
+struct qmtp_rcpts {
+	struct buf addrs;		/* addr\0addr\0... (RELAYCLIENT suffix added) */
+	struct buf ok;			/* one byte per recipient: 1 accepted, 0 refused */
+	size_t n;
+};
+
+/* qmtp_rcpt.c */
+void qmtp_rcpts_init(struct qmtp_rcpts *r);
+void qmtp_rcpts_free(struct qmtp_rcpts *r);
+/* qmtp_rcpts_parse - the contents of the recipient list netstring; conf NULL:
+ * accept all. NS_DONE, or NS_SYNTAX (also for an empty list) / NS_TOOBIG */
+int qmtp_rcpts_parse(struct qmtp_rcpts *r, const char *p, size_t n,
+    const struct qmtpd_conf *conf);
+
+/* qmtp_conf.c */
+int qmtpd_conf_load(struct qmtpd_conf *c, const char *proto);
+void qmtpd_conf_free(struct qmtpd_conf *c);
+/* qmtpd_rules - control/<file> (tcprules cdb) for this client: 0, 1 deny, -1 error */
+int qmtpd_rules(const struct peer *peer, const char *file);
+void qmtpd_received(struct qqueue *qq, const struct qmtpd_conf *c, const struct peer *p);
+
+/* qmtpd_session.c */
+int qmtpd_session(struct io *io, const struct qmtpd_conf *conf, const struct peer *peer);
+/* qmtpd_serve - rules, controls, then the session on rfd/wfd; the exit code */
+int qmtpd_serve(int rfd, int wfd);
+
+#endif

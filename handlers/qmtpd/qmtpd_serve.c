@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT
+ * qmtpd_serve.c - one QMTP connection from start to end: rules, controls, session.
+ *
+ * Runs as:    qmaild, one process per connection (handlers/qmtpd).
+ * Hostile:    every byte from rfd.
+ * Trusted:    control files, the environment set by the unit or tcpserver rules.
+ * May touch:  rfd/wfd (client), fd 2 (journal), qmail-queue through lib/mail/qqueue.
+ */
+#include <stddef.h>
+
+#include "log.h"
+#include "mail/exitcode.h"
+#include "qmtpd.h"
+
+/* qmtpd_serve - QMTP has no greeting: a denied client or a control error
+ * just sees the connection close (the client retries later) */
+int
+qmtpd_serve(int rfd, int wfd)
+{
+	struct qmtpd_conf conf;
+	struct peer peer;
+	struct io io;
+	int code, r;
+
+	peer_get(&peer, rfd);
+	r = qmtpd_rules(&peer, "control/rules.qmtpd.cdb");
+	if (r == 1)
+		return QMTPD_EXIT_DROP;
+	if (r < 0 || qmtpd_conf_load(&conf, "QMTP") < 0) {
+		log_err("qmtp: unable to read controls: closing");
+		return EXIT_TEMP;
+	}
+	io_init_fd(&io, rfd, wfd, (unsigned)conf.timeout);
+	code = qmtpd_session(&io, &conf, &peer);
+	qmtpd_conf_free(&conf);
+	return code;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SQ_TEST_QMTP_HARNESS_H
+#define SQ_TEST_QMTP_HARNESS_H
+
+#include <stddef.h>
+
+/* A temp qmail home (control/me = test.example, rcpthosts = example.com),
+ * QMAILQUEUE = tests/handlers/qq-recorder.sh writing into <home>/rec. */
+struct qharness {
+	char home[256];
+	char rec[300];
+};
+
+extern struct qharness Q;
+
+void qh_setup(void);
+void qh_teardown(void);
+void qh_control(const char *file, const char *content);
+/* qh_read_rec - <home>/rec/<name> (malloc'd, NUL-terminated, *len), NULL if none */
+char *qh_read_rec(const char *name, size_t *len);
+
+struct qh_result {
+	char *out;		/* server bytes, NUL-terminated */
+	size_t outlen;
+	int exitcode;
+	double seconds;		/* wall time of the session */
+};
+
+/* qh_session - serve(fd, fd) in a child on a socketpair; the client sends input
+ * (n bytes), shuts its write side unless keep_open, reads until the server closes */
+void qh_session(int (*serve)(int, int), const char *input, size_t n, int keep_open,
+    struct qh_result *r);
+
+#endif
