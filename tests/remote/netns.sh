@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tests/remote/netns.sh - the network for qmail-remote's DNS and peer tests.
 # usage: netns.sh up DIR BUILDDIR SRCDIR | netns.sh down DIR
+# environment: SQ_NETNS_ID, a suffix for the namespace and link names, so
+# that several test runs (worktrees, CI jobs) do not meet.
 #
 # Two network namespaces joined by a veth pair:
 #   sqtest-remote-c  the client: 10.38.0.1, fd38::1; dnsmasq on 127.0.0.1:53
@@ -19,7 +21,8 @@
 # Needs root; every process started is recorded in DIR/pids and stopped by
 # "down", which also removes the namespaces and /etc/netns entries.
 set -eu
-C=sqtest-remote-c S=sqtest-remote-s
+id=${SQ_NETNS_ID:-}
+C=sqtest-remote-c$id S=sqtest-remote-s$id
 cmd=$1 dir=$2
 
 down() {
@@ -29,6 +32,11 @@ down() {
 	if [ -f "$dir/pids" ]; then
 		while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$dir/pids"
 	fi
+	# whatever is left in our namespaces was started by us (qmail-smtpd
+	# children, Postfix daemons)
+	for ns in $C $S; do
+		for pid in $(ip netns pids $ns 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+	done
 	ip netns del $C 2>/dev/null || true
 	ip netns del $S 2>/dev/null || true
 	rm -rf /etc/netns/$C /etc/netns/$S
@@ -47,15 +55,15 @@ printf 'nameserver 10.38.0.1\noptions timeout:1 attempts:1\n' > /etc/netns/$S/re
 
 ip netns add $C
 ip netns add $S
-ip link add sqtr-c netns $C type veth peer name sqtr-s netns $S
+ip link add sqtr-c$id netns $C type veth peer name sqtr-s$id netns $S
 ip -n $C link set lo up
 ip -n $S link set lo up
-ip -n $C addr add 10.38.0.1/24 dev sqtr-c
-ip -n $C addr add fd38::1/64 dev sqtr-c nodad
-for a in 2 3 4 5 7; do ip -n $S addr add 10.38.0.$a/24 dev sqtr-s; done
-for a in 2 3; do ip -n $S addr add fd38::$a/64 dev sqtr-s nodad; done
-ip -n $C link set sqtr-c up
-ip -n $S link set sqtr-s up
+ip -n $C addr add 10.38.0.1/24 dev sqtr-c$id
+ip -n $C addr add fd38::1/64 dev sqtr-c$id nodad
+for a in 2 3 4 5 7; do ip -n $S addr add 10.38.0.$a/24 dev sqtr-s$id; done
+for a in 2 3; do ip -n $S addr add fd38::$a/64 dev sqtr-s$id nodad; done
+ip -n $C link set sqtr-c$id up
+ip -n $S link set sqtr-s$id up
 
 bg() {	# bg NS LOG CMD... : start in the background, remember the pid
 	ns=$1 log=$2

@@ -15,7 +15,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char net[] = "/tmp/sq-remote-netns";
+static char net[64];
+static char ns_c[64];	/* the client namespace */
+
+/* netns_names - per run (the runner's pid, passed to the test processes in
+ * SQ_NETNS_ID): concurrent runs of this binary do not meet */
+static void
+netns_names(void)
+{
+	const char *id = getenv("SQ_NETNS_ID");
+	char buf[16];
+
+	if (id == NULL) {
+		snprintf(buf, sizeof(buf), "%d", (int)getpid() % 100000);
+		setenv("SQ_NETNS_ID", buf, 1);
+		id = getenv("SQ_NETNS_ID");
+	}
+	snprintf(net, sizeof(net), "/tmp/sq-remote-netns-%s", id);
+	snprintf(ns_c, sizeof(ns_c), "sqtest-remote-c%s", id);
+}
 
 static int
 sh(char *out, size_t size, const char *fmt, ...)
@@ -56,6 +74,7 @@ env(const char *name)
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
 	(void)set;
+	netns_names();
 	if (geteuid() != 0 || sh(NULL, 0, "command -v dnsmasq && command -v smtp-sink && "
 	    "command -v ip") != 0)
 		return;
@@ -68,6 +87,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
 	(void)stats;
+	netns_names();
 	if (geteuid() == 0)
 		sh(NULL, 0, "sh %s/tests/remote/netns.sh down %s; rm -rf %s %s.log",
 		    env("SQ_SRCDIR"), net, net, net);
@@ -78,6 +98,7 @@ static char home[256], out[1 << 16];
 static void
 client(void)
 {
+	netns_names();
 	if (geteuid() != 0)
 		cr_skip_test("needs root (network namespaces)");
 	snprintf(home, sizeof(home), "%s/up", net);
@@ -115,8 +136,8 @@ ctl(const char *name, const char *text)
 static const char *
 remote(const char *host, const char *rcpt)
 {
-	sh(out, sizeof(out), "ip netns exec sqtest-remote-c env QMAILHOME=%s %s/qmail-remote "
-	    "'%s' a@client.test '%s' < %s/msg", home, env("SQ_BUILDDIR"), host, rcpt, home);
+	sh(out, sizeof(out), "ip netns exec %s env QMAILHOME=%s %s/qmail-remote "
+	    "'%s' a@client.test '%s' < %s/msg", ns_c, home, env("SQ_BUILDDIR"), host, rcpt, home);
 	return out;
 }
 
@@ -260,4 +281,91 @@ Test(tls, auth_with_postfix_sasl)
 	ctl("authsenders", "a@client.test:mx.tls.test;2525|sqtest|sqpass\n");
 	cr_assert(strncmp(remote("relay.test", "u@relay.test"), "r|K10.38.0.5 accepted", 21) == 0,
 	    "authsenders: %s", out);
+}
+
+/* --- qmail-send -> qmail-rspawn -> qmail-remote, a whole instance in the
+ * client namespace (sandbox.sh) --- */
+
+static void ctl(const char *name, const char *text);
+
+static void
+instance(void)
+{
+	client();
+	ctl("queuelifetime", "3\n");	/* read at start: 4xx becomes a bounce soon */
+	/* tests run in parallel: each instance its own port */
+	cr_assert_eq(sh(out, sizeof(out), "ip netns exec %s env SMTP_PORT=%d "
+	    "SANDBOX_IPV6=no sh %s/sandbox-tools/sandbox.sh start %s %s 2>&1", ns_c,
+	    38300 + (int)(getpid() % 500), env("SQ_SRCDIR"), home, env("SQ_BUILDDIR")), 0, "%s", out);
+}
+
+/* inject - sendmail from alice@sandbox.test to rcpt, the token in the subject */
+static void
+inject(const char *rcpt, const char *token)
+{
+	cr_assert_eq(sh(out, sizeof(out), "printf 'Subject: %s\\n\\nbody %s\\n' | "
+	    "%s/bin/sendmail -f alice@sandbox.test %s 2>&1", token, token, home, rcpt), 0,
+	    "%s", out);
+}
+
+/* wait_grep - up to tenths/10 s for a file under dir holding both words */
+static int
+wait_grep(const char *dir, const char *w1, const char *w2, int tenths)
+{
+	for (int i = 0; i < tenths; i++) {
+		if (sh(NULL, 0, "grep -rl -- '%s' %s 2>/dev/null | xargs -r grep -l -- '%s' | "
+		    "grep -q .", w1, dir, w2) == 0)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/* send_alarm - SIGALRM to this instance's qmail-send: retry now */
+static void
+send_alarm(void)
+{
+	cr_assert_eq(sh(out, sizeof(out), "for p in /proc/[0-9]*; do "
+	    "[ \"$(cat $p/comm 2>/dev/null)\" = qmail-send ] || continue; "
+	    "case $(readlink $p/cwd) in %s/*) kill -ALRM ${p#/proc/}; echo sent;; esac; done",
+	    home), 0);
+	cr_assert_not_null(strstr(out, "sent"), "no qmail-send found");
+}
+
+TestSuite(send, .init = instance, .fini = client_done, .timeout = 60);
+
+Test(send, remote_mail_leaves_and_bounces)
+{
+	char maildir[512], peerq[512];
+
+	snprintf(maildir, sizeof(maildir), "%s/home/alice/Maildir/new", home);
+	snprintf(peerq, sizeof(peerq), "%s/peer/queue/mess", net);
+	inject("u@sq.test", "tok-sq-1");
+	cr_assert_eq(wait_grep(peerq, "tok-sq-1", "Received", 150), 0,
+	    "the message did not reach the sqmail peer");
+	/* 5xx to RCPT: bounced at once, in QSBMF */
+	inject("u@perm.test", "tok-perm-2");
+	cr_assert_eq(wait_grep(maildir, "tok-perm-2", "does not like recipient", 150), 0,
+	    "no bounce for the 5xx");
+	cr_assert_eq(wait_grep(maildir, "tok-perm-2", "<u@perm.test>:", 1), 0, "not QSBMF");
+	cr_assert_eq(sh(out, sizeof(out), "grep -c 'success: 10.38.0.7_accepted_message' "
+	    "%s/log/send.log", home), 0, "%s", out);
+}
+
+Test(send, temporary_failure_until_queuelifetime)
+{
+	char maildir[512];
+
+	snprintf(maildir, sizeof(maildir), "%s/home/alice/Maildir/new", home);
+	inject("u@temp.test", "tok-temp-3");
+	for (int i = 0; i < 100 && sh(NULL, 0, "grep -q 'deferral: Connected_to_10.38.0.3_but_sender_"
+	    "was_rejected' %s/log/send.log", home) != 0; i++)
+		usleep(100000);
+	cr_assert_eq(sh(out, sizeof(out), "grep -c 'deferral: Connected_to_10.38.0.3' %s/log/send.log",
+	    home), 0, "no deferral logged");
+	cr_assert_neq(wait_grep(maildir, "tok-temp-3", "", 10), 0, "bounced before queuelifetime");
+	sleep(4);
+	send_alarm();
+	cr_assert_eq(wait_grep(maildir, "tok-temp-3", "sender was rejected", 150), 0,
+	    "no bounce after queuelifetime");
 }
