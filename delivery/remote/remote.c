@@ -38,7 +38,6 @@ remote_load_config(struct remote_config *c)
 		{ "domainips", CFG_LIST, 0, 0, NULL, NULL, &c->domainips },
 		{ "domaincerts", CFG_LIST, 0, 0, NULL, NULL, &c->domaincerts },
 		{ "tlsdestinations", CFG_LIST, 0, 0, NULL, NULL, &c->tlsdest },
-		{ "locals", CFG_LIST, 0, 0, NULL, NULL, &c->locals },
 		{ NULL, CFG_LINE, 0, 0, NULL, NULL, NULL },
 	};
 

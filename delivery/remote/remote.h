@@ -110,7 +110,7 @@ void report_safe(struct buf *out, const char *s);
 struct remote_config {
 	struct buf helohost, me;
 	unsigned long timeoutconnect, timeoutremote;
-	struct cfg_list smtproutes, authsenders, domainips, domaincerts, tlsdest, locals;
+	struct cfg_list smtproutes, authsenders, domainips, domaincerts, tlsdest;
 	char tcpto_path[4096];
 };
 

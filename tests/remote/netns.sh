@@ -84,6 +84,7 @@ bg $C "$dir/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
 	--host-record=mxperm.test,10.38.0.4 \
 	--host-record=mxdead.test,10.38.0.9 \
 	--host-record=mx.tls.test,10.38.0.5 \
+	--host-record=other.tls.test,10.38.0.5 \
 	--host-record=mx.sq.test,10.38.0.7 \
 	--host-record=me.test,10.38.0.1 \
 	--mx-host=multi.test,mxtemp.test,5 --mx-host=multi.test,mx1.plain.test,10 \
