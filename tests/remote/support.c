@@ -104,6 +104,12 @@ fake_session(int fd, const struct fake_smtp *f, FILE *log)
 		sleep(60);
 		return;
 	}
+	if (f->drip) {
+		(void)!write(fd, "220-", 4);
+		for (int i = 0; i < 600 && write(fd, "x", 1) == 1; i++)
+			usleep(100000);
+		return;
+	}
 	fake_say(fd, f->greeting, "220 fake ESMTP\r\n");
 	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
 		fputs(line, log);

@@ -20,6 +20,7 @@ struct fake_smtp {
 	const char *auth;	/* reply to the last AUTH step; NULL: 235 */
 	int drop_in_data;	/* close the connection after 2 lines of message */
 	int silent;		/* accept and never answer */
+	int drip;		/* a greeting that never ends, one byte per 100 ms */
 	int tls;		/* (unused by the plain fake) */
 };
 

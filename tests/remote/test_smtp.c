@@ -148,6 +148,17 @@ Test(smtp, silent_server_times_out)
 	cr_assert(time(NULL) - t0 <= 12, "%ld s", (long)(time(NULL) - t0));	/* 3 s + mkhome.sh */
 }
 
+Test(smtp, endless_greeting_stops_at_the_timeout)
+{
+	struct fake_smtp f = { .drip = 1 };
+	time_t t0 = time(NULL);
+
+	deliver(T_PORT + 14, &f, NULL, MSG, "b@example.com", NULL);
+	cr_assert(strncmp(out, "ZConnected to 127.0.0.1 but greeting failed.\nreply too long or too slow",
+	    70) == 0, "%s", out);
+	cr_assert(time(NULL) - t0 <= 12, "%ld s", (long)(time(NULL) - t0));
+}
+
 Test(smtp, hostile_replies)
 {
 	size_t n = 1200 * 1024;
