@@ -98,6 +98,10 @@ main(int argc, char **argv)
 	job.sender = argv[2];
 	job.rcpt = argv + 3;
 	job.nrcpt = (size_t)(argc - 3);
+	/* qmtproutes (issue 7) goes here: a QMTP route wins over smtproutes and
+	 * sets job.client = qmtp_client_run, job.defport = 209 */
+	job.client = smtp_client_run;
+	job.defport = REMOTE_PORT_SMTP;
 	if (route_smtp(&cfg.smtproutes, job.host, job.sender, &job.route) < 0 ||
 	    (ra = route_authsender(&cfg.authsenders, job.sender, &auth)) < 0)
 		report_final('Z', "Unable to parse control/smtproutes or control/authsenders. "

@@ -219,7 +219,7 @@ remote_try(struct remote_job *job, const struct remote_addr *a, unsigned port, s
 	if (tls_policy_find(&job->cfg->tlsdest, a->name, port, &job->tls) == 0)
 		tls_policy_find(&job->cfg->tlsdest, job->host, port, &job->tls);
 	report_reset();
-	smtp_client_run(job, fd, why);
+	job->client(job, fd, why);
 	close(fd);
 	return 1;
 }
@@ -230,7 +230,7 @@ remote_run(struct remote_job *job)
 {
 	static struct remote_addrs addrs;
 	struct buf why;
-	unsigned port = job->route.port ? job->route.port : REMOTE_PORT_SMTP, prefme;
+	unsigned port = job->route.port ? job->route.port : job->defport, prefme;
 
 	job->smtps = port == REMOTE_PORT_SMTPS;
 	remote_addresses(job, &addrs);

@@ -114,8 +114,15 @@ struct remote_config {
 	char tcpto_path[4096];
 };
 
+struct remote_job;
+/* a protocol client: talk to the server on fd, write the final report (and
+ * exit) or return SMTP_NEXT with the reason in why to try the next address */
+typedef int remote_client_fn(struct remote_job *job, int fd, struct buf *why);
+
 struct remote_job {
 	const struct remote_config *cfg;
+	remote_client_fn *client;	/* smtp_client_run; a QMTP client for qmtproutes */
+	unsigned defport;		/* its port when the route names none (25) */
 	const char *host;		/* argv[1] */
 	const char *sender;
 	char **rcpt;
@@ -147,7 +154,7 @@ int remote_is_me(const struct remote_addr *a);
 /* smtp_client.c: result of one session */
 #define SMTP_DONE 0		/* report written (accepted, or final failure) */
 #define SMTP_NEXT 1		/* try the next address (text in why) */
-int smtp_client_run(struct remote_job *job, int fd, struct buf *why);
+remote_client_fn smtp_client_run;
 
 /* smtp_auth.c - AUTH PLAIN, LOGIN, CRAM-MD5 (RFC 4954, RFC 2195) with the
  * route's user and password; mechs is the EHLO AUTH line.  0 authenticated,
