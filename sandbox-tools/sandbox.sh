@@ -46,7 +46,7 @@ has_ipv6() {
 # wait_group PGID TENTHS - wait until process group PGID is gone
 wait_group() {
 	n=0
-	while kill -0 -- "-$1" 2>/dev/null; do
+	while kill -s 0 -- "-$1" 2>/dev/null; do
 		[ "$n" -ge "$2" ] && return 1
 		sleep 0.1
 		n=$((n + 1))

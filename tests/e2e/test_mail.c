@@ -198,11 +198,13 @@ Test(mail, make_run_demo, .init = up, .fini = down, .timeout = 60)
 }
 
 /* processes_in - how many processes run with their cwd inside dir; those
- * not running as uid (if uid != -1) go to *strangers */
+ * not running as uid (if uid != -1) go to *strangers; "pid name cwd" lines
+ * of them all to who */
 static int
-processes_in(const char *dir, long uid, int *strangers)
+processes_in(const char *dir, long uid, int *strangers, struct buf *who)
 {
-	char link[300], cwd[PATH_MAX];
+	char link[300], cwd[PATH_MAX], name[64];
+	FILE *fp;
 	struct dirent *d;
 	struct stat st;
 	DIR *proc;
@@ -222,6 +224,15 @@ processes_in(const char *dir, long uid, int *strangers)
 		if (strncmp(cwd, dir, strlen(dir)) != 0)
 			continue;
 		count++;
+		snprintf(link, sizeof(link), "/proc/%s/comm", d->d_name);
+		name[0] = '\0';
+		if ((fp = fopen(link, "r")) != NULL) {
+			if (!fgets(name, sizeof(name), fp))
+				name[0] = '\0';
+			fclose(fp);
+		}
+		name[strcspn(name, "\n")] = '\0';
+		(void)buf_printf(who, "%s %s %s\n", d->d_name, name, cwd);
 		snprintf(link, sizeof(link), "/proc/%s", d->d_name);
 		if (uid != -1 && stat(link, &st) == 0 && (long)st.st_uid != uid)
 			(*strangers)++;
@@ -241,9 +252,11 @@ Test(mail, runs_as_invoker, .init = up, .fini = down, .timeout = 60)
 	cr_assert_eq(swaks("bob@sandbox.test", "alice@sandbox.test", token), 0,
 	    "swaks: %s", buf_str(&out));
 	expect_mail("alice", token);
-	cr_assert_geq(processes_in(inst.dir, (long)geteuid(), &strangers), 4,
-	    "qmail-send, lspawn, rspawn and clean should run in %s", inst.dir);
-	cr_expect_eq(strangers, 0, "%d processes changed uid", strangers);
+	buf_reset(&field);
+	cr_assert_geq(processes_in(inst.dir, (long)geteuid(), &strangers, &field), 4,
+	    "qmail-send, lspawn, rspawn and clean should run in %s:\n%s", inst.dir,
+	    buf_str(&field));
+	cr_expect_eq(strangers, 0, "%d processes changed uid:\n%s", strangers, buf_str(&field));
 	cr_assert_eq(e2e_sh(&out, "stat -c %%u '%s/home/alice/Maildir/new/'* | sort -u",
 	    inst.dir), 0);
 	cr_expect_eq(strtol(buf_str(&out), NULL, 10), (long)geteuid(),
@@ -254,15 +267,17 @@ Test(mail, stop_stops_everything, .init = up, .fini = down, .timeout = 60)
 {
 	int unused = 0;
 
-	cr_assert_gt(processes_in(inst.dir, -1, &unused), 0, "nothing runs in %s", inst.dir);
+	cr_assert_gt(processes_in(inst.dir, -1, &unused, &field), 0, "nothing runs in %s",
+	    inst.dir);
 	/* start again on top of a running instance: it must restart, not break */
 	cr_assert_eq(e2e_sh(&out, "SMTP_PORT=%d sh '%s/sandbox-tools/sandbox.sh' start '%s' '%s'",
 	    inst.port, e2e_srcdir(), inst.dir, e2e_builddir()), 0,
 	    "second start: %s", buf_str(&out));
 	cr_assert_eq(e2e_sh(&out, "sh '%s/sandbox-tools/sandbox.sh' stop '%s'",
 	    e2e_srcdir(), inst.dir), 0, "stop: %s", buf_str(&out));
-	cr_expect_eq(processes_in(inst.dir, -1, &unused), 0, "processes left in %s after stop",
-	    inst.dir);
+	buf_reset(&field);
+	cr_expect_eq(processes_in(inst.dir, -1, &unused, &field), 0,
+	    "processes left after stop:\n%s\nstop said: %s", buf_str(&field), buf_str(&out));
 	cr_expect_neq(e2e_sh(&out, "python3 -c 'import socket; "
 	    "socket.create_connection((\"127.0.0.1\", %d), 2)'", inst.port), 0,
 	    "port %d still open after stop", inst.port);
