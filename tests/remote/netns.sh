@@ -122,8 +122,10 @@ bg $S "$dir/peer.log" env QMAILHOME="$peer" systemd-socket-activate --inetd -a \
 # Postfix with TLS and SASL (sasldb), if installed
 if command -v postfix > /dev/null && command -v saslpasswd2 > /dev/null; then
 	pf=$dir/postfix
-	mkdir -p "$pf/conf" "$pf/queue" "$pf/data" "$pf/sasl"
+	mkdir -p "$pf/conf" "$pf/queue" "$pf/data" "$pf/sasl" "$pf/Maildir/new" \
+		"$pf/Maildir/cur" "$pf/Maildir/tmp"
 	chown postfix: "$pf/data"
+	chown -R 65534:65534 "$pf/Maildir"
 	certtool --generate-privkey --key-type=rsa --bits=2048 --outfile "$pf/ca.key" 2>/dev/null
 	printf 'cn = sqtest CA\nca\ncert_signing_key\nexpiration_days = 30\n' > "$pf/ca.tmpl"
 	certtool --generate-self-signed --load-privkey "$pf/ca.key" --template "$pf/ca.tmpl" \
@@ -135,6 +137,12 @@ if command -v postfix > /dev/null && command -v saslpasswd2 > /dev/null; then
 		"$pf/ca.pem" --load-ca-privkey "$pf/ca.key" --template "$pf/server.tmpl" \
 		--outfile "$pf/server.pem" 2>/dev/null
 	chmod 644 "$pf/server.key"
+	# a client certificate for control/domaincerts
+	certtool --generate-privkey --key-type=rsa --bits=2048 --outfile "$pf/client.key" 2>/dev/null
+	printf 'cn = sqtest client\ntls_www_client\nexpiration_days = 30\n' > "$pf/client.tmpl"
+	certtool --generate-certificate --load-privkey "$pf/client.key" --load-ca-certificate \
+		"$pf/ca.pem" --load-ca-privkey "$pf/ca.key" --template "$pf/client.tmpl" \
+		--outfile "$pf/client.pem" 2>/dev/null
 	certtool --fingerprint --hash=sha256 --infile "$pf/server.pem" > "$pf/server.sha256" \
 		2>/dev/null || certtool -i --infile "$pf/server.pem" | \
 		sed -n 's/.*sha256:\([0-9a-f]*\).*/\1/p' | head -n 1 > "$pf/server.sha256"
@@ -154,6 +162,7 @@ if command -v postfix > /dev/null && command -v saslpasswd2 > /dev/null; then
 		"virtual_gid_maps = static:65534" "virtual_minimum_uid = 1" \
 		"smtpd_tls_cert_file = $pf/server.pem" "smtpd_tls_key_file = $pf/server.key" \
 		"smtpd_tls_security_level = may" "smtpd_tls_received_header = yes" \
+		"smtpd_tls_ask_ccert = yes" "smtpd_tls_CAfile = $pf/ca.pem" \
 		"smtpd_sasl_auth_enable = yes" "smtpd_sasl_type = cyrus" \
 		"cyrus_sasl_config_path = $pf/sasl" "smtpd_sasl_path = smtpd" \
 		"smtpd_sasl_local_domain = tls.test" \

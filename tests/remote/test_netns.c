@@ -254,6 +254,23 @@ Test(tls, starttls_policies_and_smtps)
 	    "smtp-sink offers no STARTTLS: %s", out);
 }
 
+Test(tls, domaincerts_client_certificate)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "client.test:%s/postfix/client.pem|%s/postfix/client.key\n",
+	    net, net);
+	ctl("domaincerts", line);
+	cr_assert(strncmp(remote("tls.test", "u-ccert@tls.test"), "r|K10.38.0.5 accepted", 21) == 0,
+	    "%s", out);
+	/* Postfix's Received line names the client certificate it verified */
+	for (int i = 0; i < 50 && sh(NULL, 0, "grep -rqs 'Client CN \"sqtest client\"' "
+	    "%s/postfix/Maildir/new", net) != 0; i++)
+		usleep(100000);
+	cr_assert_eq(sh(out, sizeof(out), "grep -rh -A1 'Client CN' %s/postfix/Maildir/new | "
+	    "grep -c 'verified OK'", net), 0, "%s", out);
+}
+
 Test(tls, auth_with_postfix_sasl)
 {
 	static const char *const ports[] = { "25", "2525", "2526", "465" };
