@@ -85,9 +85,10 @@ qmtpd_conf_free(struct qmtpd_conf *c)
 }
 
 /* qmtpd_rules - tcpserver -x for a socket-activated receiver (PROTO unset):
- * 0 (environment set from the rule), 1 deny, -1 (logged) unreadable file */
+ * 0 (environment set from the rule), 1 deny, -1 (logged) unreadable file;
+ * require: a missing file or no matching rule denies too */
 int
-qmtpd_rules(const struct peer *peer, const char *file)
+qmtpd_rules(const struct peer *peer, const char *file, int require)
 {
 	struct rules_match *m;
 	char path[4096];
@@ -103,6 +104,10 @@ qmtpd_rules(const struct peer *peer, const char *file)
 	if (rules_lookup(path, peer->remoteip, peer->remotehost, peer->remoteinfo, m) < 0) {
 		log_err("read %s: %m", file);
 		r = -1;
+	} else if (require && !m->found) {
+		log_info("Reject::RULES::NoRule: S:%s: %s allows no such client", peer->remoteip,
+		    file);
+		r = 1;
 	} else if (m->found && m->deny) {
 		log_info("Reject::RULES::Deny: S:%s key=%s", peer->remoteip, m->key);
 		r = 1;

@@ -40,6 +40,16 @@ struct qmtp_rcpts {
 	size_t n;
 };
 
+/* One message being received. */
+struct qmtp_msg {
+	struct qqueue qq;
+	int qq_ok;			/* qmail-queue is running */
+	int toobig;			/* more than databytes: discarded */
+	size_t bytes;
+	char sender[QMTP_ADDR_MAX + 1];
+	struct qmtp_rcpts rcpts;
+};
+
 /* qmtp_rcpt.c */
 void qmtp_rcpts_init(struct qmtp_rcpts *r);
 void qmtp_rcpts_free(struct qmtp_rcpts *r);
@@ -51,13 +61,23 @@ int qmtp_rcpts_parse(struct qmtp_rcpts *r, const char *p, size_t n,
 /* qmtp_conf.c */
 int qmtpd_conf_load(struct qmtpd_conf *c, const char *proto);
 void qmtpd_conf_free(struct qmtpd_conf *c);
-/* qmtpd_rules - control/<file> (tcprules cdb) for this client: 0, 1 deny, -1 error */
-int qmtpd_rules(const struct peer *peer, const char *file);
+/* qmtpd_rules - control/<file> (tcprules cdb) for this client: 0, 1 deny, -1 error;
+ * require: no file or no matching rule also denies */
+int qmtpd_rules(const struct peer *peer, const char *file, int require);
 void qmtpd_received(struct qqueue *qq, const struct qmtpd_conf *c, const struct peer *p);
 
 /* qmtpd_session.c */
+/* qmtp_body - stream len message bytes (CRLF -> LF if dos) to m->qq unless over
+ * databytes, then the ',': NS_DONE, NS_SYNTAX or NS_IO */
+int qmtp_body(struct io *io, struct qmtp_msg *m, size_t len, int dos,
+    const struct qmtpd_conf *conf);
 int qmtpd_session(struct io *io, const struct qmtpd_conf *conf, const struct peer *peer);
 /* qmtpd_serve - rules, controls, then the session on rfd/wfd; the exit code */
 int qmtpd_serve(int rfd, int wfd);
+
+/* qmqpd.c: one QMQP message on rfd/wfd (rules.qmqpd.cdb must allow the client) */
+int qmqpd_serve(int rfd, int wfd);
+/* qmqpc.c: qmail-qmqpc: message on fd 0, envelope on fd 1: qmail-queue's exit code */
+int qmqpc_run(void);
 
 #endif

@@ -23,7 +23,7 @@ qmtpd_serve(int rfd, int wfd)
 	int code, r;
 
 	peer_get(&peer, rfd);
-	r = qmtpd_rules(&peer, "control/rules.qmtpd.cdb");
+	r = qmtpd_rules(&peer, "control/rules.qmtpd.cdb", 0);
 	if (r == 1)
 		return QMTPD_EXIT_DROP;
 	if (r < 0 || qmtpd_conf_load(&conf, "QMTP") < 0) {

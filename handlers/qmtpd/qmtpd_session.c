@@ -26,17 +26,9 @@
 #define R_TOOBIG "Dsorry, that message size exceeds my databytes limit (#5.3.4)"
 #define R_NOQUEUE "Zunable to start qmail-queue (#4.3.0)"
 
-struct qmtp_msg {
-	struct qqueue qq;
-	int qq_ok;			/* qmail-queue is running */
-	int toobig;			/* more than databytes: discarded */
-	size_t bytes;
-	char sender[QMTP_ADDR_MAX + 1];
-	struct qmtp_rcpts rcpts;
-};
 
 /* qmtp_body - stream len bytes of message text (after the line-ending byte) */
-static int
+int
 qmtp_body(struct io *io, struct qmtp_msg *m, size_t len, int dos,
     const struct qmtpd_conf *conf)
 {

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT
+ * qmqpd_main.c - qmail-qmqpd: receive one message over QMQP on fd 0/1 and hand it to qmail-queue.
+ *
+ * Runs as:    qmaild (User= in the unit; tcpserver -u/-g), one process per connection.
+ * Hostile:    every byte from the client on fd 0.
+ * Trusted:    control files, the environment set by the unit or tcpserver rules.
+ * May touch:  fd 0/1 (client), fd 2 (journal), qmail-queue through lib/mail/qqueue.
+ * Must not:   write any file; it needs no privilege and asks for none.
+ */
+#include <signal.h>
+
+#include "buf.h"
+#include "qmtpd.h"
+
+/* main - qmail-qmqpd on fd 0/1; the exit code is the session's */
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	buf_set_nomem_exit(QMTPD_EXIT_DROP);
+	return qmqpd_serve(0, 1);
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT
+ * test_qmqp.c - qmail-qmqpd's engine (socketpair), and qmail-qmqpc -> qmail-qmqpd
+ * (systemd-socket-activate, ports 39010-39019) -> qmail-queue recorder end to end.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail/qqueue.h"
+#include "qmtp_harness.h"
+#include "qmtpd.h"
+
+#define QMQP_PORT 39010
+
+static pid_t server = -1;
+
+static void
+stop(void)
+{
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+		server = -1;
+	}
+	qh_teardown();
+}
+
+static int
+queued(void)
+{
+	size_t len = 0;
+	char *env = qh_read_rec("env", &len);
+
+	free(env);
+	return env != NULL && len > 0;
+}
+
+TestSuite(qmqpd, .init = qh_setup, .fini = stop, .timeout = 40);
+
+#define REQ "65:17:Subject: q\n\nbody\n,8:s@b.test,13:a@example.com,12:x@other.test,,"
+
+Test(qmqpd, one_message_relays_anything)
+{
+	struct qh_result r;
+	char *msg, *env;
+	size_t envlen;
+
+	setenv("PROTO", "TCP", 1);	/* tcpserver applied its rules */
+	qh_session(qmqpd_serve, REQ, sizeof(REQ) - 1, 0, &r);
+	cr_assert_eq(r.exitcode, 0, "%d %s", r.exitcode, r.out);
+	cr_assert(strstr(r.out, ":Kok ") != NULL && r.out[r.outlen - 1] == ',', "%s", r.out);
+	msg = qh_read_rec("msg", NULL);
+	cr_assert(strncmp(msg, "Received: from unknown (192.0.2.7)\n  by test.example with QMQP; ",
+	    63) == 0, "%s", msg);
+	cr_assert_not_null(strstr(msg, "-0000\nSubject: q\n\nbody\n"), "%s", msg);
+	env = qh_read_rec("env", &envlen);
+	cr_assert(memcmp(env, "Fs@b.test\0Ta@example.com\0Tx@other.test\0\0", envlen) == 0);
+	free(msg);
+	free(env);
+	free(r.out);
+}
+
+Test(qmqpd, queue_failure_and_databytes)
+{
+	struct qh_result r;
+
+	setenv("PROTO", "TCP", 1);
+	setenv("QQREC_EXIT", "71", 1);
+	qh_session(qmqpd_serve, REQ, sizeof(REQ) - 1, 0, &r);
+	cr_assert(strstr(r.out, ":Z") != NULL, "%s", r.out);
+	free(r.out);
+	unsetenv("QQREC_EXIT");
+	setenv("DATABYTES", "5", 1);
+	qh_session(qmqpd_serve, REQ, sizeof(REQ) - 1, 0, &r);
+	cr_assert(strstr(r.out, ":Dsorry, that message size exceeds") != NULL, "%s", r.out);
+	free(r.out);
+}
+
+static void
+refused(const char *in, const char *why)
+{
+	struct qh_result r;
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/env", Q.rec);
+	unlink(p);
+	qh_session(qmqpd_serve, in, strlen(in), 0, &r);
+	cr_assert_eq(r.outlen, 0, "%s: answered %s", why, r.out);
+	cr_assert_eq(r.exitcode, QMTPD_EXIT_DROP, "%s: exit %d", why, r.exitcode);
+	cr_assert(!queued(), "%s: queued", why);
+	free(r.out);
+}
+
+Test(qmqpd, malformed)
+{
+	setenv("PROTO", "TCP", 1);
+	refused("66:17:Subject: q\n\nbody\n,8:s@b.test,13:a@example.com,12:x@other.test,,",
+	    "outer length too long (truncated)");
+	refused("64:17:Subject: q\n\nbody\n,8:s@b.test,13:a@example.com,12:x@other.test,,",
+	    "outer length too short");
+	refused("065:17:Subject: q\n\nbody\n,8:s@b.test,13:a@example.com,12:x@other.test,,",
+	    "leading zero");
+	refused("65:17:Subject: q\n\nbody\n;8:s@b.test,13:a@example.com,12:x@other.test,,",
+	    "missing comma");
+	refused("32:17:Subject: q\n\nbody\n,8:s@b.test,,", "no recipient");
+	refused("5x:", "non-digit length");
+	refused("99999999999999999999:", "absurd length");
+}
+
+Test(qmqpd, needs_a_rule)
+{
+	refused(REQ, "no rules.qmqpd.cdb, not started by tcpserver");
+}
+
+static int
+have(const char *prog)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+static int
+port_open(int port)
+{
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	int fd, r;
+
+	s4.sin_port = htons((unsigned short)port);
+	inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	r = connect(fd, (struct sockaddr *)&s4, sizeof(s4));
+	close(fd);
+	return r == 0;
+}
+
+static void
+start_qmqpd(int port)
+{
+	const char *build = getenv("SQ_BUILDDIR");
+	char prog[512], log[512], listen[64], cmd[1024];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	if (!have("systemd-socket-activate") || !have("tcprules"))
+		cr_skip_test("systemd-socket-activate or tcprules not installed");
+	snprintf(cmd, sizeof(cmd), "cd %s/control && printf '127.0.0.1:allow\\n' | "
+	    "tcprules rules.qmqpd.cdb rules.tmp", Q.home);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(prog, sizeof(prog), "%s/handlers/qmtpd/qmail-qmqpd", build ? build : ".");
+	snprintf(log, sizeof(log), "%s/server.log", Q.home);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	unsetenv("TCPREMOTEIP");
+	server = fork();
+	cr_assert_neq(server, -1);
+	if (server == 0) {
+		if (freopen(log, "a", stderr) == NULL)
+			_exit(127);
+		execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd", "-a",
+		    "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E", "QQREC",
+		    "-E", "QQREC_EXIT", prog, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && !port_open(port); i++)
+		nanosleep(&ts, NULL);
+	cr_assert(port_open(port), "server did not start on %s", listen);
+}
+
+/* qmqpc - run the built qmail-qmqpc as qmail-queue is run; its exit code */
+static int
+qmqpc(const char *msg, const char *env, size_t envlen)
+{
+	const char *build = getenv("SQ_BUILDDIR");
+	char prog[512], path[512];
+	int p[2], status, fd;
+	FILE *fp;
+	pid_t pid;
+
+	snprintf(prog, sizeof(prog), "%s/handlers/qmtpd/qmail-qmqpc", build ? build : ".");
+	snprintf(path, sizeof(path), "%s/message", Q.home);
+	fp = fopen(path, "w");
+	fputs(msg, fp);
+	fclose(fp);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], env, envlen), (ssize_t)envlen);
+	close(p[1]);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(path, O_RDONLY);
+		dup2(fd, 0);
+		dup2(p[0], 1);
+		execl(prog, "qmail-qmqpc", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define ENV "Fs@b.test\0Ta@example.com\0Tx@other.test\0"
+
+Test(qmqpd, qmqpc_end_to_end)
+{
+	char *msg, *env;
+	size_t envlen;
+
+	unsetenv("QQREC_EXIT");
+	start_qmqpd(QMQP_PORT);
+	/* the first server refuses connections: the next one is tried */
+	qh_control("qmqpservers", "127.0.0.1:39019\n127.0.0.1:39010\n");
+	cr_assert_eq(qmqpc("Subject: via qmqp\n\nhello\n", ENV, sizeof(ENV)), 0);
+	msg = qh_read_rec("msg", NULL);
+	cr_assert(strncmp(msg, "Received: from unknown (127.0.0.1)\n  by test.example with QMQP; ",
+	    63) == 0, "%s", msg);
+	cr_assert_not_null(strstr(msg, "-0000\nSubject: via qmqp\n\nhello\n"), "%s", msg);
+	env = qh_read_rec("env", &envlen);
+	cr_assert_eq(envlen, sizeof(ENV));
+	cr_assert(memcmp(env, ENV, envlen) == 0);
+	free(msg);
+	free(env);
+	cr_assert_eq(qmqpc("x\n", "Fs\0\0", 4), QQ_EXIT_FORMAT, "no recipient");
+	cr_assert_eq(qmqpc("x\n", "Ts\0\0", 4), QQ_EXIT_FORMAT, "no sender");
+	qh_control("qmqpservers", "127.0.0.1:39019\n");
+	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_CONN_REFUSED);
+	qh_control("qmqpservers", NULL);
+	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_CONFIG);
+}
+
+Test(qmqpd, qmqpc_server_answers)
+{
+	setenv("QQREC_EXIT", "31", 1);
+	start_qmqpd(QMQP_PORT + 1);
+	qh_control("qmqpservers", "127.0.0.1:39011\n");
+	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_PERM_REFUSED, "D -> 31");
+	stop();
+	qh_setup();
+	setenv("QQREC_EXIT", "71", 1);
+	start_qmqpd(QMQP_PORT + 2);
+	qh_control("qmqpservers", "127.0.0.1:39012\n127.0.0.1:39011\n");
+	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_TEMP_REFUSED, "Z -> 71, no retry");
+}
