@@ -63,6 +63,8 @@ ip -n $C addr add fd38::1/64 dev sqtr-c$id nodad
 for a in 2 3 4 5 7; do ip -n $S addr add 10.38.0.$a/24 dev sqtr-s$id; done
 for a in 2 3; do ip -n $S addr add fd38::$a/64 dev sqtr-s$id nodad; done
 ip -n $C link set sqtr-c$id up
+# 10.38.5.0/24 is on the link but nobody answers ARP: connects hang
+ip -n $C route add 10.38.5.0/24 dev sqtr-c$id
 ip -n $S link set sqtr-s$id up
 
 bg() {	# bg NS LOG CMD... : start in the background, remember the pid
@@ -87,6 +89,7 @@ bg $C "$dir/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
 	--host-record=other.tls.test,10.38.0.5 \
 	--host-record=mx.sq.test,10.38.0.7 \
 	--host-record=me.test,10.38.0.1 \
+	--host-record=blackhole.test,10.38.5.5 \
 	--mx-host=multi.test,mxtemp.test,5 --mx-host=multi.test,mx1.plain.test,10 \
 	--mx-host=dead.test,mxdead.test,5 --mx-host=dead.test,mx1.plain.test,20 \
 	--mx-host=perm.test,mxperm.test,10 \

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char net[64];
@@ -200,6 +201,23 @@ Test(dns, routes_and_domainips)
 	/* the sqmail peer logs the EHLO name it got and the peer address */
 	cr_assert_eq(sh(out, sizeof(out), "sleep 0.3; cat %s/peer/queue/mess/*/* | "
 	    "grep -c 'helo.client.test'", net), 0, "%s", out);
+}
+
+Test(dns, connect_timeout_and_tcpto)
+{
+	time_t t0;
+
+	ctl("timeoutconnect", "1\n");
+	t0 = time(NULL);
+	cr_assert_str_eq(remote("blackhole.test", "u@blackhole.test"),
+	    "ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n|");
+	cr_assert(time(NULL) - t0 <= 4, "%ld s", (long)(time(NULL) - t0));
+	cr_assert_eq(sh(out, sizeof(out), "QMAILHOME=%s %s/qmail-tcpto", home, env("SQ_BUILDDIR")), 0);
+	cr_assert(strncmp(out, "10.38.5.5 timed out ", 20) == 0, "%s", out);
+	cr_assert_not_null(strstr(out, "# recent timeouts: 1\n"), "%s", out);
+	cr_assert_eq(sh(out, sizeof(out), "QMAILHOME=%s %s/qmail-tcpok && QMAILHOME=%s %s/qmail-tcpto",
+	    home, env("SQ_BUILDDIR"), home, env("SQ_BUILDDIR")), 0);
+	cr_assert_str_eq(out, "");
 }
 
 Test(dns, tcpto_programs)

@@ -79,6 +79,19 @@ Test(smtp, pipelined_mixed_recipients_accepted)
 	cr_assert_not_null(strstr(out, "|K127.0.0.1 accepted message."), "%s", out);
 }
 
+Test(smtp, eightbitmime_announced_for_8bit_mail)
+{
+	struct fake_smtp f = { .ehlo = "250-fake\r\n250 8BITMIME\r\n" };
+	const char *t = deliver(T_PORT + 15, &f, NULL, "Subject: caf\303\251\n\nx\n", "b@example.com",
+	    NULL);
+
+	cr_assert(out[2] == 'K', "%s", out);
+	cr_assert_not_null(strstr(t, "MAIL FROM:<a@example.org> BODY=8BITMIME\r\n"), "%s", t);
+	stop();
+	t = deliver(T_PORT + 15, &f, NULL, MSG, "b@example.com", NULL);
+	cr_assert_not_null(strstr(t, "MAIL FROM:<a@example.org>\r\n"), "7-bit: no BODY=: %s", t);
+}
+
 Test(smtp, size_refused_before_mail)
 {
 	struct fake_smtp f = { .ehlo = "250-fake\r\n250 SIZE 20\r\n" };
