@@ -78,6 +78,29 @@ domaincert(struct remote_job *job)
 		}
 }
 
+/* qmtproute - control/qmtproutes (smtproutes' syntax, port 209 by default):
+ * 1 and the job set up for QMTP when the host has a route, else 0 */
+static int
+qmtproute(struct remote_job *job)
+{
+	struct cfg_list l;
+	int r;
+
+	cfg_list_init(&l);
+	if (cfg_read_list("qmtproutes", &l) < 0 ||
+	    (r = route_smtp(&l, job->host, job->sender, &job->route)) < 0)
+		report_final('Z', "Unable to parse control/qmtproutes. (#4.3.0)\n", NULL);
+	cfg_list_free(&l);
+	if (r == 0)
+		return 0;
+	if (job->route.port == REMOTE_PORT_QMTPS)
+		report_final('Z', "QMTPS (port 6209 in control/qmtproutes) is not supported yet. "
+		    "(#4.3.0)\n", NULL);
+	job->client = qmtp_client_run;
+	job->defport = REMOTE_PORT_QMTP;
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -98,11 +121,11 @@ main(int argc, char **argv)
 	job.sender = argv[2];
 	job.rcpt = argv + 3;
 	job.nrcpt = (size_t)(argc - 3);
-	/* qmtproutes (issue 7) goes here: a QMTP route wins over smtproutes and
-	 * sets job.client = qmtp_client_run, job.defport = 209 */
 	job.client = smtp_client_run;
 	job.defport = REMOTE_PORT_SMTP;
-	if (route_smtp(&cfg.smtproutes, job.host, job.sender, &job.route) < 0 ||
+	if (qmtproute(&job))
+		ra = 0;		/* wins over smtproutes and authsenders: no AUTH in QMTP */
+	else if (route_smtp(&cfg.smtproutes, job.host, job.sender, &job.route) < 0 ||
 	    (ra = route_authsender(&cfg.authsenders, job.sender, &auth)) < 0)
 		report_final('Z', "Unable to parse control/smtproutes or control/authsenders. "
 		    "(#4.3.0)\n", NULL);

@@ -155,6 +155,10 @@ int remote_is_me(const struct remote_addr *a);
 #define SMTP_DONE 0		/* report written (accepted, or final failure) */
 #define SMTP_NEXT 1		/* try the next address (text in why) */
 remote_client_fn smtp_client_run;
+/* qmtp_client.c: QMTP (qmtproutes) */
+#define REMOTE_PORT_QMTP 209
+#define REMOTE_PORT_QMTPS 6209
+remote_client_fn qmtp_client_run;
 
 /* smtp_auth.c - AUTH PLAIN, LOGIN, CRAM-MD5 (RFC 4954, RFC 2195) with the
  * route's user and password; mechs is the EHLO AUTH line.  0 authenticated,
