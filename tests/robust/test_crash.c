@@ -20,13 +20,13 @@
 
 #include "rb.h"
 
-#define CRASH_ACK_QQ	1500	/* acknowledged qmail-queue injections wanted */
-#define CRASH_ACK_SMTP	200	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
+#define CRASH_ACK_QQ	1100	/* acknowledged qmail-queue injections wanted */
+#define CRASH_ACK_SMTP	150	/* acknowledged SMTP injections wanted (if qmail-smtpd exists) */
 #define CRASH_QQ_JOBS	4
 #define CRASH_SMTP_JOBS	2
 #define CRASH_MAXID	RB_ID_BIG
 #define INJECT_MS	150000	/* bound on the injection phase */
-#define FIRE_MS		20000	/* the killer goes on this long while the queue drains */
+#define FIRE_MS		12000	/* the killer goes on this long while the queue drains */
 #define DRAIN_MS	100000	/* bound on the final delivery phase */
 
 enum via { VIA_NONE, VIA_QQ, VIA_SMTP };
