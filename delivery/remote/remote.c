@@ -219,8 +219,17 @@ remote_try(struct remote_job *job, const struct remote_addr *a, unsigned port, s
 	if (tls_policy_find(&job->cfg->tlsdest, a->name, port, &job->tls) == 0)
 		tls_policy_find(&job->cfg->tlsdest, job->host, port, &job->tls);
 	report_reset();
+	job->tlsfailed = 0;
 	job->client(job, fd, why);
 	close(fd);
+	if (job->tlsfailed && (fd = remote_connect(job, a, port, &timedout)) >= 0) {
+		/* a broken STARTTLS is no reason to keep mail that could go in
+		 * plain text: once more without TLS, as the policy allows */
+		job->tls.mode = TLSP_NEVER;
+		report_reset();
+		job->client(job, fd, why);
+		close(fd);
+	}
 	return 1;
 }
 

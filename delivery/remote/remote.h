@@ -138,6 +138,7 @@ struct remote_job {
 	char certfile[1024], keyfile[1024];	/* domaincerts */
 	struct tls_policy tls;
 	int smtps;			/* TLS from the first byte (port 465) */
+	int tlsfailed;			/* opportunistic STARTTLS failed: retry in plain text */
 	char peer[64];			/* text of the address being tried */
 	char relayname[REMOTE_NAMEMAX];	/* name for certificate checks */
 };

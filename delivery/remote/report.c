@@ -19,6 +19,7 @@
 static int report_fd = 1;
 static struct buf report_rcpts;
 
+/* report_setfd - write the report to fd instead of 1 (tests) */
 void
 report_setfd(int fd)
 {
@@ -54,6 +55,7 @@ report_rcpt(char kind, const char *text, const char *smtptext)
 	report_text(&report_rcpts, kind, text, smtptext);
 }
 
+/* report_reset - drop the recipient reports of an abandoned session */
 void
 report_reset(void)
 {

@@ -174,6 +174,7 @@ smtp_starttls(struct io *io, struct remote_job *job, struct smtp_reply *rp,
 			    " but STARTTLS was rejected", rp);
 	}
 	if (tls_client_start(io, &o, err, sizeof(err)) < 0) {
+		job->tlsfailed = !job->smtps && p->mode == TLSP_OPPORTUNISTIC;
 		buf_reset(why);
 		buf_printf(why, "ZTLS connection to %s failed: %s (#4.7.5)\n", job->peer, err);
 		return SMTP_NEXT;
@@ -204,6 +205,34 @@ smtp_blast(struct io *io, const char *m, size_t len)
 		i = end + 1;
 	}
 	io_write(io, ".\r\n", 3);
+}
+
+/* smtp_rcpts - the RCPT replies as recipient reports: 1 one accepted, 0 none,
+ * -1 connection lost (why set) */
+static int
+smtp_rcpts(struct io *io, struct remote_job *job, struct smtp_reply *rp,
+    const struct smtp_ext *ext, struct buf *why)
+{
+	int code, any = 0;
+
+	for (size_t i = 0; i < job->nrcpt; i++) {
+		if (!ext->pipelining)
+			io_printf(io, "RCPT TO:<%s>\r\n", job->rcpt[i]);
+		code = smtp_read_reply(io, rp);
+		if (code == 0) {
+			smtp_fail(job, why, 'Z', "Connected to ", " but connection died", rp);
+			return -1;
+		}
+		if (code >= 400) {
+			buf_reset(why);
+			buf_printf(why, "%s does not like recipient.\n", job->peer);
+			report_rcpt(code >= 500 ? 'h' : 's', buf_str(why), buf_str(&rp->text));
+		} else {
+			report_rcpt('r', "", NULL);
+			any = 1;
+		}
+	}
+	return any;
 }
 
 /* smtp_envelope - MAIL, RCPT (pipelined when offered) and DATA: 354 to send
@@ -237,21 +266,8 @@ smtp_envelope(struct io *io, struct remote_job *job, struct smtp_reply *rp,
 		}
 		return smtp_fail(job, why, 'Z', "Connected to ", " but sender was rejected", rp);
 	}
-	for (size_t i = 0; i < job->nrcpt; i++) {
-		if (!ext->pipelining)
-			io_printf(io, "RCPT TO:<%s>\r\n", job->rcpt[i]);
-		code = smtp_read_reply(io, rp);
-		if (code == 0)
-			return smtp_fail(job, why, 'Z', "Connected to ", " but connection died", rp);
-		if (code >= 400) {
-			buf_reset(why);
-			buf_printf(why, "%s does not like recipient.\n", job->peer);
-			report_rcpt(code >= 500 ? 'h' : 's', buf_str(why), buf_str(&rp->text));
-		} else {
-			report_rcpt('r', "", NULL);
-			any = 1;
-		}
-	}
+	if ((any = smtp_rcpts(io, job, rp, ext, why)) < 0)
+		return SMTP_NEXT;
 	if (!ext->pipelining && any)
 		io_puts(io, "DATA\r\n");
 	code = any || ext->pipelining ? smtp_read_reply(io, rp) : 0;

@@ -142,6 +142,10 @@ fake_session(int fd, const struct fake_smtp *f, FILE *log)
 			/* the challenge of RFC 2195's example */
 			fake_say(fd, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n", NULL);
 			auth = 1;
+		} else if (strncasecmp(line, "STARTTLS", 8) == 0) {
+			fake_say(fd, "220 go ahead\r\n", NULL);
+			fake_say(fd, "this is not TLS\r\n", NULL);
+			break;
 		} else if (strncasecmp(line, "MAIL", 4) == 0)
 			fake_say(fd, f->mail, "250 ok\r\n");
 		else if (strncasecmp(line, "RCPT", 4) == 0)

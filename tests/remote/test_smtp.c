@@ -92,6 +92,33 @@ Test(smtp, eightbitmime_announced_for_8bit_mail)
 	cr_assert_not_null(strstr(t, "MAIL FROM:<a@example.org>\r\n"), "7-bit: no BODY=: %s", t);
 }
 
+Test(smtp, broken_starttls_falls_back_to_plain_text)
+{
+	struct fake_smtp f = { .ehlo = "250-fake\r\n250 STARTTLS\r\n" };
+	const char *t = deliver(T_PORT + 16, &f, NULL, MSG, "b@example.com", NULL);
+
+	cr_assert(strncmp(out, "r|K127.0.0.1 accepted message.\nRemote", 37) == 0, "%s", out);
+	cr_assert_not_null(strstr(t, "STARTTLS\r\nEHLO example.org\r\nMAIL FROM"), "%s", t);
+	stop();
+	/* required TLS: no fallback */
+	f.ehlo = "250-fake\r\n250 STARTTLS\r\n";
+	{
+		const char *home = t_home_new();
+		unsigned port = T_PORT + 16;
+		char route[64];
+
+		snprintf(tpath, sizeof(tpath), "%s/transcript", home);
+		srv = t_fake_start(&port, &f, tpath);
+		snprintf(route, sizeof(route), ":[127.0.0.1]:%u\n", port);
+		t_ctl(home, "smtproutes", route);
+		t_ctl(home, "tlsdestinations", "-*\n");
+		t_remote(home, MSG, out, sizeof(out), "example.com", "a@example.org", "b@example.com",
+		    NULL);
+		cr_assert(strncmp(out, "ZTLS connection to 127.0.0.1 failed: ", 37) == 0,
+		    "%s", out);
+	}
+}
+
 Test(smtp, size_refused_before_mail)
 {
 	struct fake_smtp f = { .ehlo = "250-fake\r\n250 SIZE 20\r\n" };
