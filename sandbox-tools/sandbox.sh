@@ -18,6 +18,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=sandbox-tools/sandbox-tls.sh
+. "$here/sandbox-tls.sh"
 need="qmail-start qmail-send qmail-lspawn qmail-rspawn qmail-clean qmail-local qmail-queue qmail-smtpd"
 
 die() {
@@ -82,6 +84,7 @@ cmd_stop() {
 	[ -d "$sb" ] || return 0
 	sb=$(cd "$sb" && pwd)
 	stop_one "$sb" smtpd
+	tls_stop "$sb"
 	stop_one "$sb" send
 }
 
@@ -138,6 +141,10 @@ cmd_start() {
 	start_smtpd "$sb" "$port" || {
 		cmd_stop "$sb" > /dev/null
 		die "qmail-smtpd listener did not start (is port $port in use? try SMTP_PORT=...)"
+	}
+	tls_start "$sb" || {
+		cmd_stop "$sb" > /dev/null
+		die "SMTPS/submission listeners did not start (ports in use? SMTPS_PORT=, SUBMISSION_PORT=)"
 	}
 	sleep 0.2
 	ours "$sb" "$(cat "$sb/run/send.pid")" || {
@@ -197,6 +204,7 @@ cmd_info() {
 	echo "sandbox: $sb (domain sandbox.test, users alice and bob, postmaster -> alice)"
 	echo "  SMTP         127.0.0.1:$port"
 	grep -q "^Listening on \[::1\]" "$sb/log/smtpd.log" && echo "  SMTP         [::1]:$port"
+	tls_info "$sb"
 	echo "  injection    $sb/bin/sendmail -t < message"
 	echo "  mailboxes    $sb/home/alice/Maildir/new/  $sb/home/bob/Maildir/new/"
 	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log"

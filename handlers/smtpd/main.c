@@ -10,15 +10,16 @@
 #include <signal.h>
 
 #include "buf.h"
+#include "mail/exitcode.h"
 #include "smtpd.h"
 
 /* main - qmail-smtpd on fd 0/1; the exit code is the session's */
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
+	if (smtp_sec_args(argc, argv) < 0)
+		return EXIT_TEMP;
 	buf_set_nomem_exit(SMTPD_EXIT_DROP);
 	return smtpd_serve(0, 1);
 }

@@ -57,6 +57,7 @@ smtp_ehlo(struct smtp_session *s, const char *arg)
 	else
 		snprintf(size, sizeof(size), "%s", SMTP_R_EHLO_SIZE);
 	smtp_outf(s, "250-%s", size);
+	smtp_sec_ehlo(s);
 	for (k = SMTP_R_EHLO_KEYWORDS; *k; k++)
 		if (k[1])
 			smtp_outf(s, "250-%s", *k);
@@ -81,6 +82,8 @@ smtp_mail(struct smtp_session *s, const char *arg)
 		refuse = smtp_mail_params(params, s->conf->databytes, &s->msgsize);
 	if (refuse == NULL)
 		refuse = smtp_check_mail(s, buf_str(&addr));
+	if (refuse == NULL)
+		refuse = smtp_sec_mail_check(s, buf_str(&addr));
 	if (refuse) {
 		char action[64];
 

@@ -182,6 +182,7 @@ smtp_received(struct smtp_session *s, struct qqueue *qq)
 	const char *local = p->localhost ? p->localhost :
 	    buf_len(&s->conf->me) ? buf_str(&s->conf->me) : p->localip;
 	char date[64];
+	struct buf with;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -193,14 +194,19 @@ smtp_received(struct smtp_session *s, struct qqueue *qq)
 		qqueue_puts(qq, ")");
 	}
 	qqueue_puts(qq, " (");
-	if (p->remoteinfo) {
-		smtp_safeput(qq, p->remoteinfo);
+	if (smtp_sec_remoteinfo(s)) {
+		smtp_safeput(qq, smtp_sec_remoteinfo(s));
 		qqueue_puts(qq, "@");
 	}
 	smtp_safeput(qq, p->remoteip);
 	qqueue_puts(qq, ")\n  by ");
 	smtp_safeput(qq, local);
-	qqueue_puts(qq, " with SMTP; ");
+	qqueue_puts(qq, " with ");
+	buf_init(&with, 512);
+	smtp_sec_with(s, &with);
+	qqueue_puts(qq, buf_str(&with));	/* our own text */
+	buf_free(&with);
+	qqueue_puts(qq, "; ");
 	gmtime_r(&now, &tm);
 	snprintf(date, sizeof(date), "%d %s %d %02d:%02d:%02d -0000\n", tm.tm_mday,
 	    mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);

@@ -177,8 +177,8 @@ smtp_rcpt_policy(struct smtp_session *s, struct buf *addr)
 		return SMTP_R_TOOMANYRCPT;
 	if (smtp_check_badrcptto(c, buf_str(addr)))
 		return SMTP_R_BADRCPTTO;
-	if (c->relayclient) {
-		if (buf_cats(addr, c->relayclient) < 0)
+	if (c->relayclient || smtp_sec_is_relay(s)) {	/* AUTH, client cert */
+		if (c->relayclient && buf_cats(addr, c->relayclient) < 0)
 			return SMTP_R_ADDR_SYNTAX;
 		return NULL;
 	}

@@ -15,6 +15,25 @@ const char *const SMTP_R_EHLO_KEYWORDS[] = {
 	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", 0
 };
 const char SMTP_R_EHLO_SIZE[] = "SIZE";
+/* TLS (RFC 3207) and AUTH (RFC 4954) */
+const char SMTP_R_TLS_GO[] = "220 2.0.0 ready to start TLS";
+const char SMTP_R_TLS_ALREADY[] = "503 5.5.1 TLS already active";
+const char SMTP_R_TLS_SYNTAX[] = "501 5.5.4 syntax: STARTTLS";
+const char SMTP_R_TLS_PIPELINED[] = "554 5.5.1 commands pipelined after STARTTLS, closing connection";
+const char SMTP_R_TLS_FIRST[] = "530 5.7.0 must issue a STARTTLS command first";
+const char SMTP_R_TLS_NEEDCERT[] = "554 5.7.1 a valid client certificate is required";
+const char SMTP_R_AUTH_OK[] = "235 2.7.0 authentication successful";
+const char SMTP_R_AUTH_FAIL[] = "535 5.7.8 authentication failed";
+const char SMTP_R_AUTH_TEMP[] = "454 4.7.0 temporary authentication failure";
+const char SMTP_R_AUTH_TOOMANY[] = "421 4.7.0 too many authentication failures, closing connection";
+const char SMTP_R_AUTH_CANCEL[] = "501 5.0.0 authentication cancelled";
+const char SMTP_R_AUTH_B64[] = "501 5.5.2 cannot decode base64";
+const char SMTP_R_AUTH_MECH[] = "504 5.5.4 unrecognized authentication type";
+const char SMTP_R_AUTH_AGAIN[] = "503 5.5.1 already authenticated";
+const char SMTP_R_AUTH_INMAIL[] = "503 5.5.1 AUTH not permitted during a mail transaction";
+const char SMTP_R_AUTH_NEEDTLS[] = "538 5.7.11 encryption required for requested authentication mechanism";
+const char SMTP_R_AUTH_FIRST[] = "530 5.7.0 authentication required";
+const char SMTP_R_MAV[] = "553 5.7.1 sender address not allowed for this client";
 const char SMTP_R_NOOP[] = "250 2.0.0 ok";
 const char SMTP_R_RSET[] = "250 2.0.0 flushed";
 const char SMTP_R_HELP[] = "214 2.0.0 sqmail, see qmail-smtpd(8)";
@@ -77,6 +96,7 @@ static const struct {
 	{ SMTP_R_NOMAILBOX, "RCPT", "Failed_Rcptto" },
 	{ SMTP_R_NOMAILBOX_TEMP, "RCPT", "Failed_Rcptto" },
 	{ SMTP_R_RCPTS_TEMP, "RCPT", "Recipients_Temp" },
+	{ SMTP_R_MAV, "ORIG", "Invalid_Sender" },
 	{ 0, 0, 0 }
 };
 

@@ -58,6 +58,26 @@ extern const char SMTP_R_SHUTDOWN[];
 extern const char SMTP_R_SESSION_TIME[];
 extern const char SMTP_R_RULES_DENY[];
 
+/* TLS and AUTH (smtp_tls.c, smtp_auth.c, smtp_mav.c) */
+extern const char SMTP_R_TLS_GO[];
+extern const char SMTP_R_TLS_ALREADY[];
+extern const char SMTP_R_TLS_SYNTAX[];
+extern const char SMTP_R_TLS_PIPELINED[];
+extern const char SMTP_R_TLS_FIRST[];
+extern const char SMTP_R_TLS_NEEDCERT[];
+extern const char SMTP_R_AUTH_OK[];
+extern const char SMTP_R_AUTH_FAIL[];
+extern const char SMTP_R_AUTH_TEMP[];
+extern const char SMTP_R_AUTH_TOOMANY[];
+extern const char SMTP_R_AUTH_CANCEL[];
+extern const char SMTP_R_AUTH_B64[];
+extern const char SMTP_R_AUTH_MECH[];
+extern const char SMTP_R_AUTH_AGAIN[];
+extern const char SMTP_R_AUTH_INMAIL[];
+extern const char SMTP_R_AUTH_NEEDTLS[];
+extern const char SMTP_R_AUTH_FIRST[];
+extern const char SMTP_R_MAV[];
+
 /* smtp_reply_tag - short stable name of a refusal for the log */
 const char *smtp_reply_tag(const char *reply);
 /* smtp_reply_action - s/qmail's "Reject::TYPE::Condition" for a refusal */

@@ -44,7 +44,7 @@ static const struct smtp_verb {
 	int flush;
 } smtp_verbs[] = {
 	{ "rcpt", smtp_need_mail, smtp_rcpt, 0 },
-	{ "mail", NULL, smtp_mail, 0 },
+	{ "mail", smtp_sec_need_mail, smtp_mail, 0 },
 	{ "data", smtp_need_rcpt, smtp_data, 1 },
 	{ "quit", NULL, smtp_quit, 1 },
 	{ "helo", NULL, smtp_helo, 1 },
@@ -53,6 +53,8 @@ static const struct smtp_verb {
 	{ "help", NULL, smtp_help, 1 },
 	{ "noop", NULL, smtp_noop, 1 },
 	{ "vrfy", NULL, smtp_vrfy, 1 },
+	{ "starttls", NULL, smtp_starttls, 1 },
+	{ "auth", NULL, smtp_auth, 1 },
 	{ NULL, NULL, NULL, 0 }
 };
 
@@ -82,6 +84,7 @@ smtp_session_init(struct smtp_session *s, struct io *io,
 	buf_init(&s->mailfrom, SMTP_ADDR_MAX + 1);
 	buf_init(&s->rcptto, (size_t)SMTP_RCPT_MAX * (SMTP_ADDR_MAX + 2));
 	s->exitcode = SMTPD_EXIT_OK;
+	smtp_sec_session(s);
 }
 
 /* smtp_session_free - release the session's buffers */

@@ -9,6 +9,7 @@
 #include "cfg.h"
 #include "io.h"
 #include "peer.h"
+#include "smtp_sec.h"
 
 /* Layout, meant to grow into issue 4 without rewrites:
  *   smtp_session.c  connection, command loop, the verb table (STARTTLS, AUTH: new rows)
@@ -74,6 +75,7 @@ struct smtp_session {
 	unsigned long badrcpts;		/* refused RCPTs this session (tarpit) */
 	unsigned long rcpts;		/* RCPTs this session (tarpit) */
 	unsigned badcmds;
+	struct smtp_sec sec;		/* TLS and AUTH state (smtp_sec.h) */
 	int done;			/* leave the command loop */
 	int exitcode;
 	char line[SMTP_LINE_MAX];

@@ -34,7 +34,7 @@ smtpd_serve(int rfd, int wfd)
 		io_flush(&io);
 		return SMTPD_EXIT_DROP;
 	}
-	if (rules < 0 || smtpd_conf_load(&conf) < 0) {
+	if (rules < 0 || smtpd_conf_load(&conf) < 0 || smtp_sec_load() < 0) {
 		/* qmail: "421 unable to read controls", exit 111 */
 		io_init_fd(&io, rfd, wfd, SMTPD_CONTROLS_TIMEOUT);
 		io_puts(&io, SMTP_R_CONTROLS);
@@ -44,8 +44,13 @@ smtpd_serve(int rfd, int wfd)
 	}
 	smtp_signal_init(wfd, conf.timeoutsession);
 	io_init_fd(&io, rfd, wfd, (unsigned)conf.timeout);
+	if (smtp_sec_implicit(&io, (unsigned)conf.timeout) < 0) {
+		smtpd_conf_free(&conf);
+		return SMTPD_EXIT_DROP;
+	}
 	smtp_session_init(&s, &io, &conf, &peer);
 	code = smtp_session_run(&s);
+	smtp_sec_end(&io);
 	smtp_session_free(&s);
 	smtpd_conf_free(&conf);
 	return code;
