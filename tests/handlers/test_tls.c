@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
+#include "tls.h"
+
 static char dir[256];
 static pid_t server = -1;
 static int port;
@@ -356,4 +359,51 @@ Test(tls, units_verify)
 	cr_assert(out[0] == '\0', "systemd-analyze verify complained:\n%s", out);
 	cr_assert(sh(out, sizeof(out), "grep -c '^LoadCredential=' %s/qmail-smtps@.service",
 	    dir) == 0 && atoi(out) == 3, "%s", out);
+}
+
+Test(tls, ucspitls_question_mark_requires_a_client_certificate)
+{
+	serve(37018, "UCSPITLS=?", NULL);
+	py("cert", "client-good:553");		/* TLS accepted, but no relaying by itself */
+	py("certreq", "none");
+	py("certreq", "client-untrusted");
+}
+
+static int
+client_connect(int p)
+{
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
+	cr_assert(connect(fd, (struct sockaddr *)&s4, sizeof(s4)) == 0);
+	return fd;
+}
+
+Test(tls, client_side_for_qmail_remote)
+{
+	struct tls_client_opts o = { .verify = 1 };
+	struct tls_ctx *c;
+	struct io io;
+	char ca[512], why[128], line[512];
+	size_t len;
+	int fd;
+
+	serve(37019, "SMTPS=1", NULL);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	o.cafile = ca;
+	cr_assert(tls_client_init(&c, &o) == 0);
+	fd = client_connect(port);
+	io_init_fd(&io, fd, fd, 10);
+	cr_assert(tls_start(c, &io, "localhost", 10, why, sizeof(why)) == 0, "%s", why);
+	cr_assert(io_getline(&io, line, sizeof(line), &len) == IO_CRLF);
+	cr_assert(strncmp(line, "220 ", 4) == 0, "%s", line);
+	tls_end(&io);
+	close(fd);
+	/* the server's certificate does not name this host: refused */
+	fd = client_connect(port);
+	io_init_fd(&io, fd, fd, 10);
+	cr_assert(tls_start(c, &io, "wrong.example", 10, why, sizeof(why)) < 0);
+	close(fd);
+	tls_ctx_free(c);
 }

@@ -213,6 +213,21 @@ def s_cert():
     c.cmd("QUIT", 221)
 
 
+def s_certreq():
+    # UCSPITLS=?: without a certificate the CA accepts, no session
+    c = Conn(cert=arg if arg != "none" else None)
+    greet(c)
+    c.cmd("EHLO client.example", 250)
+    c.cmd("STARTTLS", 220)
+    try:
+        c.wrap()
+    except (ssl.SSLError, ConnectionError):
+        return
+    code, _ = c.cmd("EHLO client.example")
+    if code not in (None, 554):
+        fail("session went on without a valid client certificate: %s" % code)
+
+
 def s_submission():
     c = Conn()
     greet(c)
