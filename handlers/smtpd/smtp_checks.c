@@ -126,8 +126,7 @@ smtp_check_mail(struct smtp_session *s, const char *addr)
 	const char *refuse, *dom;
 	int r;
 
-	if (s->conf->relayclient == NULL && !smtp_sec_is_relay(s) &&
-	    (refuse = smtp_check_helo(s)) != NULL)
+	if (s->conf->relayclient == NULL && (refuse = smtp_check_helo(s)) != NULL)
 		return refuse;
 	if (addr[0] && smtp_list_match(&s->conf->badmailfrom, addr))
 		return SMTP_R_BADMAILFROM;

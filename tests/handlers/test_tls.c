@@ -66,6 +66,32 @@ sh(char *out, size_t size, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
 }
 
+static char certs[256];
+
+/* once per run, in the runner: the certificates every test copies */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	(void)set;
+	snprintf(certs, sizeof(certs), "/tmp/sqtls-certs-XXXXXX");
+	if (mkdtemp(certs) == NULL || sh(NULL, 0, "sh %s/tests/handlers/tls-setup.sh --certs %s "
+	    ">/dev/null 2>&1", srcdir(), certs) != 0)
+		certs[0] = '\0';
+	else
+		setenv("SQ_TLS_CERTS", certs, 1);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char cmd[512];
+
+	(void)stats;
+	if (certs[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", certs);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", certs);
+	}
+}
+
 static void
 setup(void)
 {
@@ -73,8 +99,9 @@ setup(void)
 	cr_assert(mkdtemp(dir) != NULL);
 	if (system("command -v tcpserver certtool >/dev/null 2>&1") != 0)
 		cr_skip_test("tcpserver or certtool missing");
-	cr_assert(sh(NULL, 0, "sh %s/tests/handlers/tls-setup.sh %s %s %s 2>&1", srcdir(), dir,
-	    builddir(), srcdir()) == 0, "tls-setup.sh failed");
+	cr_assert(sh(NULL, 0, "sh %s/tests/handlers/tls-setup.sh %s %s %s %s 2>&1", srcdir(), dir,
+	    builddir(), srcdir(), getenv("SQ_TLS_CERTS") ? getenv("SQ_TLS_CERTS") : "") == 0,
+	    "tls-setup.sh failed");
 }
 
 static void
@@ -106,6 +133,24 @@ port_open(int p)
 	return r == 0;
 }
 
+static char *
+readfile(const char *name)
+{
+	static char b[65536];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	b[0] = '\0';
+	if ((f = fopen(path, "r")) == NULL)
+		return b;
+	n = fread(b, 1, sizeof(b) - 1, f);
+	b[n] = '\0';
+	fclose(f);
+	return b;
+}
+
 /* serve - tcpserver on port p running qmail-smtpd with "VAR=val ..." and args */
 static void
 serve(int p, const char *env, const char *args)
@@ -127,27 +172,9 @@ serve(int p, const char *env, const char *args)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 250 && !port_open(p); i++)
+	for (i = 0; i < 500 && !port_open(p); i++)
 		nanosleep(&ts, NULL);
-	cr_assert(port_open(p), "server on %d did not start", p);
-}
-
-static char *
-readfile(const char *name)
-{
-	static char b[65536];
-	char path[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	b[0] = '\0';
-	if ((f = fopen(path, "r")) == NULL)
-		return b;
-	n = fread(b, 1, sizeof(b) - 1, f);
-	b[n] = '\0';
-	fclose(f);
-	return b;
+	cr_assert(port_open(p), "server on %d did not start: %s", p, readfile("log"));
 }
 
 static void
@@ -188,7 +215,7 @@ Test(tls, smtps_argv_switch_gnutls_cli)
 	char out[16384];
 
 	serve(37003, NULL, "--tls=implicit");
-	cr_assert(sh(out, sizeof(out), "(sleep 1; printf 'EHLO x\\r\\nQUIT\\r\\n'; sleep 1) | "
+	cr_assert(sh(out, sizeof(out), "(sleep 0.5; printf 'EHLO x\\r\\nQUIT\\r\\n'; sleep 0.5) | "
 	    "gnutls-cli --x509cafile=%s/ca.pem -p %d localhost 2>&1", dir, port) == 0, "%s", out);
 	cr_assert(strstr(out, "220 ") && strstr(out, "221 "), "%s", out);
 }
@@ -198,11 +225,11 @@ Test(tls, starttls_gnutls_cli_ecdsa_and_rsa)
 	char out[16384];
 
 	serve(37004, NULL, NULL);
-	cr_assert(sh(out, sizeof(out), "(sleep 1; printf 'EHLO x\\r\\nQUIT\\r\\n'; sleep 1) | "
+	cr_assert(sh(out, sizeof(out), "(sleep 0.5; printf 'EHLO x\\r\\nQUIT\\r\\n'; sleep 0.5) | "
 	    "gnutls-cli --starttls-proto=smtp --priority 'NORMAL:-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256' "
 	    "--x509cafile=%s/ca.pem -p %d localhost 2>&1", dir, port) == 0, "%s", out);
 	cr_assert(strstr(out, "ECDSA"), "%s", out);
-	cr_assert(sh(out, sizeof(out), "(sleep 1; printf 'QUIT\\r\\n'; sleep 1) | gnutls-cli "
+	cr_assert(sh(out, sizeof(out), "(sleep 0.5; printf 'QUIT\\r\\n'; sleep 0.5) | gnutls-cli "
 	    "--starttls-proto=smtp --priority 'NORMAL:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256' "
 	    "--x509cafile=%s/ca.pem -p %d localhost 2>&1", dir, port) == 0, "%s", out);
 	cr_assert(strstr(out, "RSA"), "%s", out);
@@ -215,7 +242,7 @@ Test(tls, openssl_s_client_and_tls10_refused)
 	if (system("command -v openssl >/dev/null 2>&1") != 0)
 		cr_skip_test("openssl missing");
 	serve(37005, NULL, NULL);
-	cr_assert(sh(out, sizeof(out), "(sleep 1; printf 'EHLO x\\r\\nQUIT\\r\\n'; sleep 1) | "
+	cr_assert(sh(out, sizeof(out), "(sleep 0.5; printf 'EHLO x\\r\\nQUIT\\r\\n'; sleep 0.5) | "
 	    "openssl s_client -starttls smtp -connect 127.0.0.1:%d -CAfile %s/ca.pem "
 	    "-verify_return_error 2>&1", port, dir) == 0, "%s", out);
 	cr_assert(strstr(out, "221 2.0.0"), "%s", out);

@@ -6,11 +6,23 @@
 #   smtpd-ecdsa.pem/.key, clientca.pem, tls-ticket.key.
 # DIR/*.pem: ca, client-good (CN client.example, alice@example.com), client-expired,
 #   client-wronghost (CN other.example), client-untrusted (another CA).
+# With a fourth argument CERTS (made once by "tls-setup.sh --certs CERTS"), the
+# certificates are copied from there instead of being made again.
 set -e
-d=$1; b=$2; s=$3
-mkdir -p "$d/creds"
-sh "$s/sandbox-tools/mkhome.sh" "$d/home" "$b" > /dev/null
-cd "$d"
+if [ "$1" = --certs ]; then
+	mkdir -p "$2"
+	cd "$2"
+	certs_only=1
+else
+	d=$1; b=$2; s=$3
+	mkdir -p "$d/creds"
+	sh "$s/sandbox-tools/mkhome.sh" "$d/home" "$b" > /dev/null
+	cd "$d"
+	if [ -n "${4:-}" ]; then
+		cp "$4"/*.pem "$4"/*.key .
+		certs_only=2
+	fi
+fi
 ct() { certtool "$@" > /dev/null 2>&1; }
 key() { ct --generate-privkey --key-type="${2:-ecdsa}" --outfile "$1.key"; }
 tmpl() { printf '%s\n' "$@" > t.tmpl; }
@@ -18,6 +30,7 @@ sign() { # NAME CA
 	ct --generate-certificate --load-privkey "$1.key" --load-ca-certificate "$2.pem" \
 	    --load-ca-privkey "$2.key" --template t.tmpl --outfile "$1.pem"
 }
+if [ "${certs_only:-0}" != 2 ]; then
 for ca in ca otherca; do
 	key $ca
 	tmpl "cn = \"sqmail test $ca\"" ca cert_signing_key "expiration_days = 30"
@@ -41,6 +54,8 @@ client client-wronghost ca other.example "expiration_days = 30"
 client client-untrusted otherca client.example "expiration_days = 30"
 client client-expired ca client.example 'activation_date = "2020-01-01 00:00:00"' \
     'expiration_date = "2021-01-01 00:00:00"'
+fi
+[ "${certs_only:-0}" = 1 ] && exit 0
 cp srv.pem creds/smtpd.pem; cp srv.key creds/smtpd.key
 cp srv-ecdsa.pem creds/smtpd-ecdsa.pem; cp srv-ecdsa.key creds/smtpd-ecdsa.key
 cp ca.pem creds/clientca.pem
