@@ -359,6 +359,7 @@ tls_crt_names(gnutls_x509_crt_t crt, struct tls_info *i)
 {
 	gnutls_datum_t dn = { NULL, 0 };
 	size_t n;
+	int r;
 
 	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
 		snprintf(i->client_dn, sizeof(i->client_dn), "%.*s", (int)dn.size, dn.data);
@@ -370,8 +371,21 @@ tls_crt_names(gnutls_x509_crt_t crt, struct tls_info *i)
 		i->client_cn[0] = '\0';
 	n = sizeof(i->client_email);
 	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, 0, 0,
-	    i->client_email, &n) < 0)
-		i->client_email[0] = '\0';
+	    i->client_email, &n) >= 0)
+		return;
+	i->client_email[0] = '\0';
+	/* else the first rfc822Name of the subject alternative names */
+	for (unsigned k = 0; k < 16; k++) {
+		n = sizeof(i->client_email) - 1;
+		r = gnutls_x509_crt_get_subject_alt_name(crt, k, i->client_email, &n, NULL);
+		if (r == GNUTLS_SAN_RFC822NAME) {
+			i->client_email[n] = '\0';
+			return;
+		}
+		if (r < 0 && r != GNUTLS_E_SHORT_MEMORY_BUFFER)
+			break;
+	}
+	i->client_email[0] = '\0';
 }
 
 static void

@@ -314,6 +314,8 @@ Test(tls, client_certificates_and_relaying)
 	py("cert", "client-good:250");
 	cr_assert(strstr(readfile("rec/env"), "SSL_CLIENT_VERIFY=SUCCESS"));
 	cr_assert(strstr(readfile("rec/env"), "SSL_CLIENT_S_DN_CN=client.example"));
+	cr_assert(strstr(readfile("rec/env"), "SSL_CLIENT_S_DN_Email=alice@example.com"), "%s",
+	    readfile("rec/env"));
 	py("cert", "client-expired:553");
 	py("cert", "client-untrusted:553");
 	py("cert", "none:553");
