@@ -4,7 +4,9 @@
 # certtool into SANDBOX/control/tls/ (the files the units pass by LoadCredential=)
 # and users/authuser with alice / sandbox; tls_start SANDBOX listens on
 # 127.0.0.1:$SMTPS_PORT (2465, --tls=implicit) and $SUBMISSION_PORT (2587,
-# --submission), each with qmail-authuser as the checkprogram.
+# --submission), each with qmail-authuser as the checkprogram. They start with
+# the default ports (make run), or when SMTPS_PORT or SUBMISSION_PORT is set;
+# not for an instance that only sets SMTP_PORT, nor with SANDBOX_TLS=no.
 
 tls_setup() {
 	t=$1/control/tls
@@ -51,6 +53,13 @@ tls_listen() {
 }
 
 tls_start() {
+	# SMTP_PORT alone (the e2e tests' instances): no TLS listeners, so that
+	# parallel instances do not fight for 2465/2587; SANDBOX_TLS=no: never
+	if [ "${SANDBOX_TLS:-yes}" = no ] ||
+	    { [ -n "${SMTP_PORT:-}" ] && [ -z "${SMTPS_PORT:-}${SUBMISSION_PORT:-}" ]; }; then
+		rm -f "$1/run/tls.ports"
+		return 0
+	fi
 	command -v certtool > /dev/null || {
 		echo "sandbox: certtool not found (gnutls-bin): no SMTPS, no submission"
 		return 0

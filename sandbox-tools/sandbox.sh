@@ -8,6 +8,7 @@
 #        sandbox.sh info SANDBOX             print the endpoints
 #        sandbox.sh run SANDBOX BUILDDIR     start + demo + info (make run)
 # environment: SMTP_PORT (2525), SANDBOX_IPV6=no to listen on 127.0.0.1 only.
+#              SMTPS_PORT (2465), SUBMISSION_PORT (2587), SANDBOX_TLS=no: see sandbox-tls.sh.
 # Nothing here needs or uses privileges: as root, everything runs as root
 # (qmail-start changes no uid for a QMAILHOME home on a host without qmail's
 # users; qmail-lspawn delivers as uid 0 only for a QMAILHOME home), and

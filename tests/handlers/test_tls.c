@@ -436,3 +436,30 @@ Test(tls, client_side_for_qmail_remote)
 	close(fd);
 	tls_ctx_free(c);
 }
+
+Test(tls, sandbox_serves_smtps_and_submission_for_alice)
+{
+	char out[16384];
+	int r;
+
+	if (system("command -v systemd-socket-activate >/dev/null 2>&1") != 0)
+		cr_skip_test("systemd-socket-activate missing");
+	r = sh(out, sizeof(out), "SMTP_PORT=37030 SMTPS_PORT=37031 SUBMISSION_PORT=37032 "
+	    "SANDBOX_IPV6=no sh %s/sandbox-tools/sandbox.sh start %s/sb %s 2>&1", srcdir(), dir,
+	    builddir());
+	cr_assert(r == 0, "%s", out);
+	r = sh(out, sizeof(out), "swaks --server 127.0.0.1:37032 --tls --tls-verify --tls-ca-path "
+	    "%s/sb/control/tls/ca.pem --auth PLAIN --auth-user alice --auth-password sandbox "
+	    "--from alice@sandbox.test --to bob@sandbox.test --header 'Subject: sub-587' 2>&1 && "
+	    "swaks --server 127.0.0.1:37031 --tlsc --auth LOGIN --auth-user alice "
+	    "--auth-password sandbox --from alice@sandbox.test --to bob@sandbox.test "
+	    "--header 'Subject: smtps-465' 2>&1 && "
+	    "! swaks --server 127.0.0.1:37032 --tls --auth PLAIN --auth-user alice "
+	    "--auth-password wrong --from alice@sandbox.test --to bob@sandbox.test 2>&1 && "
+	    "for i in $(seq 50); do [ $(grep -l -e sub-587 -e smtps-465 %s/sb/home/bob/Maildir/new/* "
+	    "2>/dev/null | wc -l) = 2 ] && break; sleep 0.1; done; "
+	    "grep -l -e sub-587 -e smtps-465 %s/sb/home/bob/Maildir/new/* | wc -l", dir, dir, dir);
+	sh(NULL, 0, "sh %s/sandbox-tools/sandbox.sh stop %s/sb", srcdir(), dir);
+	cr_assert(r == 0, "%s", out);
+	cr_assert(strstr(out, "\n2\n") || strncmp(out + strlen(out) - 2, "2\n", 2) == 0, "%s", out);
+}
