@@ -353,6 +353,7 @@ Test(tls, stalled_and_garbage_handshakes_are_dropped)
 	serve(37016, "SMTPS=1", NULL);
 	py("garbage", NULL);
 	py("garbage", "truncated");
+	py("idle", NULL);		/* the read timeout inside TLS */
 	cr_assert(strstr(readfile("log"), "Reject::TLS::Handshake_Failed"), "%s", readfile("log"));
 }
 

@@ -269,6 +269,17 @@ def s_stall():
         fail("not dropped in time: %r after %.1f s" % (data, el))
 
 
+def s_idle():
+    # inside TLS, a client that says nothing gets "451 timeout" after timeoutsmtpd
+    c = Conn(implicit=True, timeout=30)
+    greet(c)
+    t = time.time()
+    code, _ = c.reply()
+    el = time.time() - t
+    if code != 451 or el > 8:
+        fail("idle TLS client: %s after %.1f s" % (code, el))
+
+
 def s_garbage():
     # no ClientHello on the SMTPS port, or a truncated one: a clean close
     c = Conn(timeout=15)
