@@ -14,7 +14,9 @@ static char dir[] = "/tmp/sq-units-XXXXXX";
 static struct buf out;
 
 static const char *const unit_names[] = {
-	"qmail-smtpd.socket", "qmail-smtpd@.service", "qmail-send.service", NULL
+	"qmail-smtpd.socket", "qmail-smtpd@.service", "qmail-send.service",
+	"qmail-qmtpd.socket", "qmail-qmtpd@.service", "qmail-qmqpd.socket",
+	"qmail-qmqpd@.service", NULL
 };
 
 /* gen - units/NAME.in filled in for the qmail home HOME, into dir/NAME */
@@ -49,6 +51,8 @@ setup(void)
 	    e2e_srcdir(), home, e2e_builddir()), 0, "mkhome.sh: %s", buf_str(&out));
 	program("qmail-smtpd");
 	program("qmail-start");
+	program("qmail-qmtpd");
+	program("qmail-qmqpd");
 	for (u = unit_names; *u; u++)
 		gen(*u, home);
 	gen("sqmail.sysusers", "/var/qmail");
@@ -76,7 +80,9 @@ Test(units, verify_clean, .init = setup, .fini = teardown, .timeout = 30)
 	need("systemd-analyze");
 	/* --man=no: the man pages are not installed where man(1) looks. */
 	rc = e2e_sh(&out, "cd '%s' && systemd-analyze verify --man=no ./qmail-smtpd.socket "
-	    "./qmail-smtpd@.service ./qmail-smtpd@0.service ./qmail-send.service", dir);
+	    "./qmail-smtpd@.service ./qmail-smtpd@0.service ./qmail-send.service "
+	    "./qmail-qmtpd.socket ./qmail-qmtpd@0.service ./qmail-qmqpd.socket "
+	    "./qmail-qmqpd@0.service", dir);
 	cr_expect_eq(rc, 0, "systemd-analyze verify failed:\n%s", buf_str(&out));
 	/* Unknown keys are only warnings for systemd: any output is a failure here. */
 	cr_expect_eq(buf_len(&out), 0, "systemd-analyze verify complained:\n%s", buf_str(&out));
@@ -113,6 +119,13 @@ Test(units, content, .init = setup, .fini = teardown)
 		{ "qmail-send.service", "\nExecReload=+/bin/kill -HUP $MAINPID\n" },
 		{ "qmail-send.service", "\nKillMode=mixed\n" },
 		{ "qmail-send.service", "\nRestart=always\n" },
+		{ "qmail-qmtpd.socket", "\nListenStream=209\n" },
+		{ "qmail-qmtpd.socket", "\nAccept=yes\n" },
+		{ "qmail-qmtpd@.service", "\nUser=qmaild\n" },
+		{ "qmail-qmtpd@.service", "\nProtectSystem=strict\n" },
+		{ "qmail-qmqpd.socket", "\nListenStream=628\n" },
+		{ "qmail-qmqpd@.service", "\nUser=qmaild\n" },
+		{ "qmail-qmqpd@.service", "\nRestrictAddressFamilies=AF_UNIX\n" },
 	};
 	size_t i;
 
@@ -148,6 +161,8 @@ Test(units, hardening, .init = setup, .fini = teardown, .timeout = 30)
 	/* The network handler is the exposed part: keep it near the minimum
 	 * (1.2 when written); qmail-send holds lspawn's root and the network. */
 	cr_expect_leq(exposure("qmail-smtpd@.service"), 20, "%s", buf_str(&out));
+	cr_expect_leq(exposure("qmail-qmtpd@.service"), 20, "%s", buf_str(&out));
+	cr_expect_leq(exposure("qmail-qmqpd@.service"), 20, "%s", buf_str(&out));
 	cr_expect_leq(exposure("qmail-send.service"), 50, "%s", buf_str(&out));
 }
 
