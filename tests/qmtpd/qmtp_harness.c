@@ -39,6 +39,7 @@ qh_setup(void)
 	const char *src = getenv("SQ_SRCDIR");
 	char path[512];
 
+	Q.server = 0;
 	snprintf(Q.home, sizeof(Q.home), "/tmp/sq-qmtpd-XXXXXX");
 	cr_assert_not_null(mkdtemp(Q.home));
 	snprintf(path, sizeof(path), "%s/control", Q.home);
@@ -59,11 +60,72 @@ qh_setup(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static int
+qh_listening(const char *log)
+{
+	char line[256];
+	FILE *fp = fopen(log, "r");
+	int found = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = strncmp(line, "Listening on", 12) == 0;
+	fclose(fp);
+	return found;
+}
+
+int
+qh_serve(const char *relprog, int port)
+{
+	const char *build = getenv("SQ_BUILDDIR");
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char prog[512], log[512], listen[64];
+	pid_t pid;
+
+	if (system("command -v systemd-socket-activate >/dev/null 2>&1") != 0)
+		cr_skip_test("systemd-socket-activate not installed");
+	snprintf(prog, sizeof(prog), "%s/%s", build ? build : ".", relprog);
+	unsetenv("TCPREMOTEIP");	/* the peer comes from getpeername(0) */
+	for (; port < 39500; port += 50) {
+		snprintf(log, sizeof(log), "%s/server-%d.log", Q.home, port);
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+		pid = fork();
+		cr_assert_neq(pid, -1);
+		if (pid == 0) {
+			if (freopen(log, "w", stderr) == NULL)
+				_exit(127);
+			execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd",
+			    "-a", "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E",
+			    "QQREC", "-E", "QQREC_EXIT", prog, (char *)NULL);
+			_exit(127);
+		}
+		for (int i = 0; i < 250; i++) {
+			if (qh_listening(log)) {
+				Q.server = pid;
+				return port;
+			}
+			if (waitpid(pid, NULL, WNOHANG) == pid)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	cr_assert_fail("no port of 39000-39499 could be listened on");
+	return -1;
+}
+
 void
 qh_teardown(void)
 {
 	char cmd[512];
 
+	if (Q.server > 0) {
+		kill(Q.server, SIGTERM);
+		waitpid(Q.server, NULL, 0);
+		Q.server = 0;
+	}
 	if (Q.home[0] && getenv("SQ_KEEP") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", Q.home);
 		if (system(cmd) != 0)

@@ -9,11 +9,17 @@
 struct qharness {
 	char home[256];
 	char rec[300];
+	int server;		/* pid of the systemd-socket-activate started by qh_serve */
 };
 
 extern struct qharness Q;
 
 void qh_setup(void);
+/* qh_serve - systemd-socket-activate --inetd running $SQ_BUILDDIR/relprog on
+ * 127.0.0.1:port, or port+50, +100... (ports in our range may be held by
+ * someone's ephemeral socket) until one listens: that port. Skips the test
+ * without systemd-socket-activate; qh_teardown stops the server. */
+int qh_serve(const char *relprog, int port);
 void qh_teardown(void);
 void qh_control(const char *file, const char *content);
 /* qh_read_rec - <home>/rec/<name> (malloc'd, NUL-terminated, *len), NULL if none */

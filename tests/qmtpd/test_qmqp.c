@@ -3,16 +3,11 @@
  * (systemd-socket-activate, ports 39010-39019) -> qmail-queue recorder end to end.
  */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mail/qqueue.h"
@@ -21,18 +16,6 @@
 
 #define QMQP_PORT 39010
 
-static pid_t server = -1;
-
-static void
-stop(void)
-{
-	if (server > 0) {
-		kill(server, SIGTERM);
-		waitpid(server, NULL, 0);
-		server = -1;
-	}
-	qh_teardown();
-}
 
 static int
 queued(void)
@@ -44,7 +27,7 @@ queued(void)
 	return env != NULL && len > 0;
 }
 
-TestSuite(qmqpd, .init = qh_setup, .fini = stop, .timeout = 40);
+TestSuite(qmqpd, .init = qh_setup, .fini = qh_teardown, .timeout = 40);
 
 #define REQ "65:17:Subject: q\n\nbody\n,8:s@b.test,13:a@example.com,12:x@other.test,,"
 
@@ -130,49 +113,18 @@ have(const char *prog)
 	return system(cmd) == 0;
 }
 
+/* start_qmqpd - qmail-qmqpd allowing 127.0.0.1 by rules.qmqpd.cdb; its port */
 static int
-port_open(int port)
-{
-	struct sockaddr_in s4 = { .sin_family = AF_INET };
-	int fd, r;
-
-	s4.sin_port = htons((unsigned short)port);
-	inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	r = connect(fd, (struct sockaddr *)&s4, sizeof(s4));
-	close(fd);
-	return r == 0;
-}
-
-static void
 start_qmqpd(int port)
 {
-	const char *build = getenv("SQ_BUILDDIR");
-	char prog[512], log[512], listen[64], cmd[1024];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char cmd[1024];
 
-	if (!have("systemd-socket-activate") || !have("tcprules"))
-		cr_skip_test("systemd-socket-activate or tcprules not installed");
+	if (!have("tcprules"))
+		cr_skip_test("tcprules not installed");
 	snprintf(cmd, sizeof(cmd), "cd %s/control && printf '127.0.0.1:allow\\n' | "
 	    "tcprules rules.qmqpd.cdb rules.tmp", Q.home);
 	cr_assert_eq(system(cmd), 0);
-	snprintf(prog, sizeof(prog), "%s/handlers/qmtpd/qmail-qmqpd", build ? build : ".");
-	snprintf(log, sizeof(log), "%s/server.log", Q.home);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	unsetenv("TCPREMOTEIP");
-	server = fork();
-	cr_assert_neq(server, -1);
-	if (server == 0) {
-		if (freopen(log, "a", stderr) == NULL)
-			_exit(127);
-		execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd", "-a",
-		    "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E", "QQREC",
-		    "-E", "QQREC_EXIT", prog, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && !port_open(port); i++)
-		nanosleep(&ts, NULL);
-	cr_assert(port_open(port), "server did not start on %s", listen);
+	return qh_serve("handlers/qmtpd/qmail-qmqpd", port);
 }
 
 /* qmqpc - run the built qmail-qmqpc as qmail-queue is run; its exit code */
@@ -212,11 +164,14 @@ Test(qmqpd, qmqpc_end_to_end)
 {
 	char *msg, *env;
 	size_t envlen;
+	char list[128];
+	int port;
 
 	unsetenv("QQREC_EXIT");
-	start_qmqpd(QMQP_PORT);
+	port = start_qmqpd(QMQP_PORT);
 	/* the first server refuses connections: the next one is tried */
-	qh_control("qmqpservers", "127.0.0.1:39019\n127.0.0.1:39010\n");
+	snprintf(list, sizeof(list), "127.0.0.1:39019\n127.0.0.1:%d\n", port);
+	qh_control("qmqpservers", list);
 	cr_assert_eq(qmqpc("Subject: via qmqp\n\nhello\n", ENV, sizeof(ENV)), 0);
 	msg = qh_read_rec("msg", NULL);
 	cr_assert(strncmp(msg, "Received: from unknown (127.0.0.1)\n  by test.example with QMQP; ",
@@ -237,14 +192,20 @@ Test(qmqpd, qmqpc_end_to_end)
 
 Test(qmqpd, qmqpc_server_answers)
 {
+	char list[128];
+	int port;
+
 	setenv("QQREC_EXIT", "31", 1);
-	start_qmqpd(QMQP_PORT + 1);
-	qh_control("qmqpservers", "127.0.0.1:39011\n");
+	port = start_qmqpd(QMQP_PORT + 1);
+	snprintf(list, sizeof(list), "127.0.0.1:%d\n", port);
+	qh_control("qmqpservers", list);
 	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_PERM_REFUSED, "D -> 31");
-	stop();
+	qh_teardown();
 	qh_setup();
 	setenv("QQREC_EXIT", "71", 1);
-	start_qmqpd(QMQP_PORT + 2);
-	qh_control("qmqpservers", "127.0.0.1:39012\n127.0.0.1:39011\n");
+	port = start_qmqpd(QMQP_PORT + 2);
+	/* Z is final: the second (dead) server is not tried */
+	snprintf(list, sizeof(list), "127.0.0.1:%d\n127.0.0.1:39019\n", port);
+	qh_control("qmqpservers", list);
 	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_TEMP_REFUSED, "Z -> 71, no retry");
 }

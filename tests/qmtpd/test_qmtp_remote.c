@@ -3,75 +3,15 @@
  * (systemd-socket-activate, ports 39030-39039) -> qmail-queue recorder.
  */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "qmtp_harness.h"
 
 #define RPORT 39030
-
-static pid_t server = -1;
-
-static void
-stop(void)
-{
-	if (server > 0) {
-		kill(server, SIGTERM);
-		waitpid(server, NULL, 0);
-		server = -1;
-	}
-	qh_teardown();
-}
-
-static int
-port_open(int port)
-{
-	struct sockaddr_in s4 = { .sin_family = AF_INET };
-	int fd, r;
-
-	s4.sin_port = htons((unsigned short)port);
-	inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	r = connect(fd, (struct sockaddr *)&s4, sizeof(s4));
-	close(fd);
-	return r == 0;
-}
-
-static void
-start_qmtpd(int port)
-{
-	const char *build = getenv("SQ_BUILDDIR");
-	char prog[512], log[512], listen[64];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-	if (system("command -v systemd-socket-activate >/dev/null 2>&1") != 0)
-		cr_skip_test("systemd-socket-activate not installed");
-	snprintf(prog, sizeof(prog), "%s/handlers/qmtpd/qmail-qmtpd", build ? build : ".");
-	snprintf(log, sizeof(log), "%s/server.log", Q.home);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	unsetenv("TCPREMOTEIP");
-	server = fork();
-	cr_assert_neq(server, -1);
-	if (server == 0) {
-		if (freopen(log, "a", stderr) == NULL)
-			_exit(127);
-		execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd", "-a",
-		    "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E", "QQREC",
-		    "-E", "QQREC_EXIT", prog, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && !port_open(port); i++)
-		nanosleep(&ts, NULL);
-	cr_assert(port_open(port), "server did not start on %s", listen);
-}
 
 /* remote - run the built qmail-remote HOST SENDER RCPT...; its report, NULs as '|' */
 static void
@@ -110,16 +50,18 @@ remote(const char *msg, char *out, size_t size, const char *rcpt1, const char *r
 	waitpid(pid, NULL, 0);
 }
 
-TestSuite(qmtp_remote, .init = qh_setup, .fini = stop, .timeout = 40);
+TestSuite(qmtp_remote, .init = qh_setup, .fini = qh_teardown, .timeout = 40);
 
 Test(qmtp_remote, per_recipient_results)
 {
 	char out[4096], *msg, *env;
 	size_t envlen;
+	int port;
 
 	unsetenv("QQREC_EXIT");
-	start_qmtpd(RPORT);
-	qh_control("qmtproutes", "example.com:[127.0.0.1]:39030\n");
+	port = qh_serve("handlers/qmtpd/qmail-qmtpd", RPORT);
+	snprintf(out, sizeof(out), "example.com:[127.0.0.1]:%d\n", port);
+	qh_control("qmtproutes", out);
 	qh_control("smtproutes", ":[127.0.0.1]:39039\n");	/* must lose to qmtproutes */
 	remote("Subject: by qmtp\n\nbody\n", out, sizeof(out), "alice@example.com",
 	    "x@elsewhere.test");
@@ -138,10 +80,12 @@ Test(qmtp_remote, per_recipient_results)
 Test(qmtp_remote, temporary_failure_and_no_server)
 {
 	char out[4096];
+	int port;
 
 	setenv("QQREC_EXIT", "71", 1);
-	start_qmtpd(RPORT + 1);
-	qh_control("qmtproutes", ":[127.0.0.1]:39031\n");
+	port = qh_serve("handlers/qmtpd/qmail-qmtpd", RPORT + 1);
+	snprintf(out, sizeof(out), ":[127.0.0.1]:%d\n", port);
+	qh_control("qmtproutes", out);
 	remote("x\n", out, sizeof(out), "alice@example.com", "bob@example.com");
 	cr_assert(strncmp(out, "s127.0.0.1 does not like recipient.\n", 36) == 0, "%s", out);
 	cr_assert_not_null(strstr(out, "|s127.0.0.1 does not like recipient."), "%s", out);

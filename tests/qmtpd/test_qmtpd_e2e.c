@@ -4,47 +4,14 @@
  * and the client rules file (tcprules).
  */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "qmtp_harness.h"
 
 #define E2E_PORT 39000
-
-static pid_t server = -1;
-
-static void
-stop_server(void)
-{
-	if (server > 0) {
-		kill(server, SIGTERM);
-		waitpid(server, NULL, 0);
-		server = -1;
-	}
-	qh_teardown();
-}
-
-static int
-port_open(int port)
-{
-	struct sockaddr_in s4 = { .sin_family = AF_INET };
-	int fd, r;
-
-	s4.sin_port = htons((unsigned short)port);
-	inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	r = connect(fd, (struct sockaddr *)&s4, sizeof(s4));
-	close(fd);
-	return r == 0;
-}
 
 static int
 have(const char *prog)
@@ -53,35 +20,6 @@ have(const char *prog)
 
 	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
 	return system(cmd) == 0;
-}
-
-/* start_server - systemd-socket-activate on 127.0.0.1:port running the program */
-static void
-start_server(int port, const char *relprog)
-{
-	const char *build = getenv("SQ_BUILDDIR");
-	char prog[512], log[512], listen[64];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-	if (!have("systemd-socket-activate") || !have("python3"))
-		cr_skip_test("systemd-socket-activate or python3 not installed");
-	snprintf(prog, sizeof(prog), "%s/%s", build ? build : ".", relprog);
-	snprintf(log, sizeof(log), "%s/server.log", Q.home);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	unsetenv("TCPREMOTEIP");	/* the peer comes from getpeername(0) */
-	server = fork();
-	cr_assert_neq(server, -1);
-	if (server == 0) {
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(127);
-		execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd", "-a",
-		    "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E", "QQREC",
-		    prog, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && !port_open(port); i++)
-		nanosleep(&ts, NULL);
-	cr_assert(port_open(port), "server did not start on %s", listen);
 }
 
 /* client - run qmtp-client.py; its exit status (0: every answer K) */
@@ -113,15 +51,18 @@ client_out(void)
 	return p;
 }
 
-TestSuite(qmtpd_e2e, .init = qh_setup, .fini = stop_server, .timeout = 40);
+TestSuite(qmtpd_e2e, .init = qh_setup, .fini = qh_teardown, .timeout = 40);
 
 Test(qmtpd_e2e, python_client)
 {
 	char *msg, *env, *out, *all, *p;
 	size_t envlen, n = 0;
+	int port;
 
-	start_server(E2E_PORT, "handlers/qmtpd/qmail-qmtpd");
-	cr_assert_eq(client(E2E_PORT, 1, "s@b.test alice@example.com bob@example.com",
+	if (!have("python3"))
+		cr_skip_test("python3 not installed");
+	port = qh_serve("handlers/qmtpd/qmail-qmtpd", E2E_PORT);
+	cr_assert_eq(client(port, 1, "s@b.test alice@example.com bob@example.com",
 	    "Subject: e2e\\n\\nline one\\n"), 0, "%s", client_out());
 	msg = qh_read_rec("msg", NULL);
 	cr_assert(strncmp(msg, "Received: from unknown (127.0.0.1)\n"
@@ -133,7 +74,7 @@ Test(qmtpd_e2e, python_client)
 	free(msg);
 	free(env);
 	/* CRLF form, five messages on one connection */
-	cr_assert_eq(client(E2E_PORT, 5, "--crlf s@b.test alice@example.com",
+	cr_assert_eq(client(port, 5, "--crlf s@b.test alice@example.com",
 	    "Subject: crlf\\n\\nbody\\n"), 0, "%s", client_out());
 	all = qh_read_rec("all", NULL);
 	for (p = all; (p = strstr(p, "Subject: crlf\n\nbody\n")) != NULL; p++)
@@ -142,7 +83,7 @@ Test(qmtpd_e2e, python_client)
 	cr_assert_null(strchr(all, '\r'));
 	free(all);
 	/* a refused domain: D, and the client says so */
-	cr_assert_neq(client(E2E_PORT, 1, "s@b.test x@elsewhere.test", "x\\n"), 0);
+	cr_assert_neq(client(port, 1, "s@b.test x@elsewhere.test", "x\\n"), 0);
 	out = client_out();
 	cr_assert(strncmp(out, "Dsorry, that domain", 19) == 0, "%s", out);
 	free(out);
@@ -151,21 +92,22 @@ Test(qmtpd_e2e, python_client)
 Test(qmtpd_e2e, rules_file)
 {
 	char cmd[1024], *out;
+	int port;
 
-	if (!have("tcprules"))
+	if (!have("tcprules") || !have("python3"))
 		cr_skip_test("tcprules not installed");
 	snprintf(cmd, sizeof(cmd), "cd %s/control && printf '127.0.0.1:allow,RELAYCLIENT=\"\"\\n"
 	    ":deny\\n' | tcprules rules.qmtpd.cdb rules.tmp", Q.home);
 	cr_assert_eq(system(cmd), 0);
-	start_server(E2E_PORT + 1, "handlers/qmtpd/qmail-qmtpd");
-	cr_assert_eq(client(E2E_PORT + 1, 1, "s@b.test x@elsewhere.test", "relay\\n"), 0,
+	port = qh_serve("handlers/qmtpd/qmail-qmtpd", E2E_PORT + 1);
+	cr_assert_eq(client(port, 1, "s@b.test x@elsewhere.test", "relay\\n"), 0,
 	    "RELAYCLIENT from the rules: %s", client_out());
 	snprintf(cmd, sizeof(cmd), "cd %s/control && printf ':deny\\n' | "
 	    "tcprules rules.qmtpd.cdb rules.tmp", Q.home);
 	cr_assert_eq(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "%s/env", Q.rec);
 	unlink(cmd);
-	cr_assert_neq(client(E2E_PORT + 1, 1, "s@b.test alice@example.com", "x\\n"), 0);
+	cr_assert_neq(client(port, 1, "s@b.test alice@example.com", "x\\n"), 0);
 	out = client_out();
 	/* closed at once: EOF or a reset, depending on what was already sent */
 	cr_assert(strstr(out, "Kok") == NULL && (strstr(out, "connection closed") != NULL ||
