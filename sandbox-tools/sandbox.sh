@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: MIT
 # sandbox.sh - run a sqmail instance on loopback as the invoking user.
 # usage: sandbox.sh start SANDBOX BUILDDIR   lay out SANDBOX (mkhome.sh), start
-#                                            qmail-start and qmail-smtpd
+#                                            qmail-start and qmail-smtpd (and
+#                                            qmail-qmtpd, qmail-qmqpd when built)
 #        sandbox.sh stop SANDBOX             stop what start started, by pid
 #        sandbox.sh demo SANDBOX             send a mail to alice over SMTP, show it
 #        sandbox.sh info SANDBOX             print the endpoints
 #        sandbox.sh run SANDBOX BUILDDIR     start + demo + info (make run)
 # environment: SMTP_PORT (2525), SANDBOX_IPV6=no to listen on 127.0.0.1 only.
 #              SMTPS_PORT (2465), SUBMISSION_PORT (2587), SANDBOX_TLS=no: see sandbox-tls.sh.
+#              QMTP_PORT (2209), QMQP_PORT (2628; clients from 127.0.0.1 only, through
+#              control/rules.qmqpd.cdb): extras, skipped with a message when they cannot
+#              start, and (as TLS) not started for an instance that sets SMTP_PORT alone.
 # Nothing here needs or uses privileges: as root, everything runs as root
 # (qmail-start changes no uid for a QMAILHOME home on a host without qmail's
 # users; qmail-lspawn delivers as uid 0 only for a QMAILHOME home), and
@@ -84,6 +88,9 @@ cmd_stop() {
 	sb=$1
 	[ -d "$sb" ] || return 0
 	sb=$(cd "$sb" && pwd)
+	stop_one "$sb" qmqpd
+	stop_one "$sb" qmtpd
+	rm -f "$sb/run/qmtpd.port" "$sb/run/qmqpd.port"
 	stop_one "$sb" smtpd
 	tls_stop "$sb"
 	stop_one "$sb" send
@@ -122,6 +129,45 @@ start_smtpd() {
 	return 1
 }
 
+# start_extra SANDBOX NAME PORTVAR DEFAULT - qmail-NAME per connection on
+# 127.0.0.1:$PORTVAR (DEFAULT); nothing for an instance that sets SMTP_PORT
+# alone (parallel e2e instances), a warning (not a failure) when it is not
+# built or cannot listen
+start_extra() {
+	eval "port=\${$3:-}"
+	if [ -z "$port" ]; then
+		[ -n "${SMTP_PORT:-}" ] && return 0
+		port=$4
+	fi
+	[ -x "$1/bin/qmail-$2" ] || { echo "sandbox: qmail-$2 not built, no $2"; return 0; }
+	: > "$1/log/$2.log"
+	setsid systemd-socket-activate --inetd -a -l "127.0.0.1:$port" -E "QMAILHOME=$1" \
+	    "$1/bin/qmail-$2" < /dev/null >> "$1/log/$2.log" 2>&1 &
+	echo $! > "$1/run/$2.pid"
+	n=0
+	until grep -q '^Listening on' "$1/log/$2.log"; do
+		if ! kill -0 "$(cat "$1/run/$2.pid")" 2>/dev/null || [ $n -ge 50 ]; then
+			stop_one "$1" "$2" > /dev/null
+			echo "sandbox: qmail-$2 cannot listen on 127.0.0.1:$port, skipped"
+			return 0
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	echo "$port" > "$1/run/$2.port"
+}
+
+# start_qmqpd SANDBOX - QMQP relays anything: only 127.0.0.1 is allowed
+start_qmqpd() {
+	command -v tcprules > /dev/null || {
+		echo "sandbox: tcprules not found (Debian package ucspi-tcp), no qmqpd"
+		return 0
+	}
+	printf '127.0.0.1:allow\n:deny\n' |
+	    tcprules "$1/control/rules.qmqpd.cdb" "$1/control/rules.qmqpd.tmp"
+	start_extra "$1" qmqpd QMQP_PORT 2628
+}
+
 cmd_start() {
 	sb=$(absdir "$1")
 	build=$(cd "$2" && pwd)
@@ -147,6 +193,8 @@ cmd_start() {
 		cmd_stop "$sb" > /dev/null
 		die "SMTPS/submission listeners did not start (ports in use? SMTPS_PORT=, SUBMISSION_PORT=)"
 	}
+	start_extra "$sb" qmtpd QMTP_PORT 2209
+	start_qmqpd "$sb"
 	sleep 0.2
 	ours "$sb" "$(cat "$sb/run/send.pid")" || {
 		tail -n 20 "$sb/log/send.log" >&2
@@ -206,9 +254,12 @@ cmd_info() {
 	echo "  SMTP         127.0.0.1:$port"
 	grep -q "^Listening on \[::1\]" "$sb/log/smtpd.log" && echo "  SMTP         [::1]:$port"
 	tls_info "$sb"
+	[ -f "$sb/run/qmtpd.port" ] && echo "  QMTP         127.0.0.1:$(cat "$sb/run/qmtpd.port")"
+	[ -f "$sb/run/qmqpd.port" ] &&
+	    echo "  QMQP         127.0.0.1:$(cat "$sb/run/qmqpd.port") (from 127.0.0.1 only)"
 	echo "  injection    $sb/bin/sendmail -t < message"
 	echo "  mailboxes    $sb/home/alice/Maildir/new/  $sb/home/bob/Maildir/new/"
-	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log"
+	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log  $sb/log/qmtpd.log  $sb/log/qmqpd.log"
 	echo "  stop with    make stop"
 }
 
