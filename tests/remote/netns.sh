@@ -93,6 +93,7 @@ bg $C "$dir/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
 	--mx-host=multi.test,mxtemp.test,5 --mx-host=multi.test,mx1.plain.test,10 \
 	--mx-host=dead.test,mxdead.test,5 --mx-host=dead.test,mx1.plain.test,20 \
 	--mx-host=perm.test,mxperm.test,10 \
+	--mx-host=equal.test,mx1.plain.test,10 --mx-host=equal.test,mxperm.test,10 \
 	--mx-host=temp.test,mxtemp.test,10 \
 	--mx-host=tls.test,mx.tls.test,10 \
 	--mx-host=sq.test,mx.sq.test,10 \

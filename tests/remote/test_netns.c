@@ -173,6 +173,21 @@ Test(dns, next_mx_after_failure)
 	cr_assert_not_null(strstr(out, "|DGiving up on 10.38.0.4.\n|"), "%s", out);
 }
 
+Test(dns, random_choice_among_equal_preferences)
+{
+	int plain = 0, perm = 0;
+
+	/* two MX of preference 10: one accepts, one refuses the recipient */
+	for (int i = 0; i < 16; i++) {
+		remote("equal.test", "u@equal.test");
+		plain += strncmp(out, "r|Kfd38::2 accepted", 19) == 0;
+		perm += strncmp(out, "h10.38.0.4 does not like", 24) == 0;
+		usleep(20000);
+	}
+	cr_assert_eq(plain + perm, 16);
+	cr_assert(plain > 0 && perm > 0, "always the same MX: %d %d", plain, perm);
+}
+
 Test(dns, failures)
 {
 	cr_assert_str_eq(remote("nullmx.test", "u@nullmx.test"),
