@@ -148,6 +148,7 @@ qmqpd_serve(int rfd, int wfd)
 	r = qmtpd_rules(&peer, "control/rules.qmqpd.cdb", 1);
 	if (r == 1)
 		return QMTPD_EXIT_DROP;
+	smtpd_tcpenv(&peer);	/* TCPREMOTEIP & co. for queue filters, as qmail-smtpd */
 	if (r < 0 || qmtpd_conf_load(&conf, "QMQP") < 0) {
 		log_err("qmqp: unable to read controls: closing");
 		return EXIT_TEMP;

@@ -26,6 +26,7 @@ qmtpd_serve(int rfd, int wfd)
 	r = qmtpd_rules(&peer, "control/rules.qmtpd.cdb", 0);
 	if (r == 1)
 		return QMTPD_EXIT_DROP;
+	smtpd_tcpenv(&peer);	/* TCPREMOTEIP & co. for queue filters, as qmail-smtpd */
 	if (r < 0 || qmtpd_conf_load(&conf, "QMTP") < 0) {
 		log_err("qmtp: unable to read controls: closing");
 		return EXIT_TEMP;

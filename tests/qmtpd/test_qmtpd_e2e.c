@@ -73,6 +73,10 @@ Test(qmtpd_e2e, python_client)
 	    envlen) == 0);
 	free(msg);
 	free(env);
+	/* socket-activated: the peer's address reaches queue filters */
+	msg = qh_read_rec("tcpvars", NULL);
+	cr_assert_not_null(strstr(msg, "TCPREMOTEIP=127.0.0.1\n"), "%s", msg);
+	free(msg);
 	/* CRLF form, five messages on one connection */
 	cr_assert_eq(client(port, 5, "--crlf s@b.test alice@example.com",
 	    "Subject: crlf\\n\\nbody\\n"), 0, "%s", client_out());
