@@ -25,6 +25,7 @@
 static volatile sig_atomic_t flag_term, flag_alrm, flag_hup;
 static int sig_pipe[2] = { -1, -1 };
 static int trigger_fd = -1;
+static time_t trigger_retry;
 static const int chan_in[CHANNELS] = { FD_LSPAWN_IN, FD_RSPAWN_IN };
 static const int chan_out[CHANNELS] = { FD_LSPAWN_OUT, FD_RSPAWN_OUT };
 static int chan_closed[CHANNELS];
@@ -265,6 +266,10 @@ send_run(void)
 		send_flags(now);
 		if (send_exiting && !sched_busy())
 			break;
+		if (trigger_fd < 0 && now >= trigger_retry) {
+			trigger_open();		/* lock/trigger was missing: try again */
+			trigger_retry = now + 60;
+		}
 		send_poll(send_timeout(now));
 		now = time(NULL);
 		send_flags(now);
