@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "log.h"
 #include "mail/qqueue.h"
 #include "qfs.h"
@@ -29,6 +30,7 @@ static struct {
 } qq = { .messfd = -1, .intdfd = -1 };
 
 static char qq_iobuf[65536];
+static int qq_use_syncfs;	/* control/queuesync is "syncfs" */
 
 /* qq_cleanup - remove the files of a message that will not be queued.
  * Only async-signal-safe calls: the alarm handler uses it while we wait for input. */
@@ -213,10 +215,47 @@ qq_envelope(int envfd, unsigned long uid, unsigned long pid)
 	return 0;
 }
 
+/* qq_config - control/queuesync: "fsync" (default) or "syncfs"; anything else is 55 */
+static int
+qq_config(void)
+{
+	struct buf v;
+	int r;
+
+	buf_init(&v, 64);
+	r = cfg_read_line("queuesync", &v);
+	if (r > 0 && strcmp(buf_str(&v), "syncfs") == 0)
+		qq_use_syncfs = 1;
+	else if (r > 0 && strcmp(buf_str(&v), "fsync") != 0)
+		r = -1;
+	buf_free(&v);
+	if (r < 0) {
+		log_err("qmail-queue: control/queuesync: unreadable or neither fsync nor syncfs");
+		return QQ_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/* qq_syncfs - one syncfs(2) makes mess, intd and their directory entries durable
+ * with one journal commit; Linux >= 5.8 reports writeback errors through it */
+static int
+qq_syncfs(void)
+{
+	int r = syncfs(qq.messfd);
+
+	if (r < 0)
+		return qq_fail(QQ_EXIT_WRITE, "syncfs", "queue");
+	r = close(qq.messfd) | close(qq.intdfd);
+	qq.messfd = qq.intdfd = -1;
+	return r < 0 ? qq_fail(QQ_EXIT_WRITE, "close", qq.messfn) : 0;
+}
+
 /* qq_durable - fsync mess and intd and the mess/ entry: all before the todo/ link */
 static int
 qq_durable(void)
 {
+	if (qq_use_syncfs)
+		return qq_syncfs();
 	if (fsync(qq.messfd) < 0 || close(qq.messfd) < 0) {
 		qq.messfd = -1;
 		return qq_fail(QQ_EXIT_WRITE, "fsync", qq.messfn);
@@ -313,6 +352,8 @@ qq_run(const char *home, int msgfd, int envfd)
 	    uid, start);
 	if (rlen == 0)
 		return QQ_EXIT_BUG;
+	if ((r = qq_config()) != 0)
+		return r;
 	qq_setup();
 	if ((r = qq_pidopen(pid, start, &id)) != 0)
 		return r;

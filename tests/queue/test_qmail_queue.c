@@ -156,6 +156,42 @@ Test(qmail_queue, crash_safe_order, .init = setup, .fini = teardown, .timeout = 
 	free((char *)t);
 }
 
+/* control/queuesync syncfs: one syncfs between the links instead of three fsyncs */
+Test(qmail_queue, queuesync_syncfs, .init = setup, .fini = teardown, .timeout = 30)
+{
+	char log[300];
+	struct qt_opts o = { .msgfd = -1, .strace = log };
+	const char *t, *link_mess, *link_todo;
+
+	if (qt_sh("strace -V >/dev/null 2>&1") != 0)
+		cr_skip_test("strace is not installed");
+	cr_assert_eq(qt_sh("echo syncfs > '%s/control/queuesync'", home), 0);
+	snprintf(log, sizeof(log), "%s/strace.log", home);
+	cr_assert_eq(qt_qq(home, S("Subject: x\n\nbody\n"), S("Fa\0Tb\0\0"), &o), 0);
+	t = qt_slurp(log, NULL);
+	cr_assert_not_null(t);
+	link_mess = find_line(t, NULL, "link(\"pid/", "\"mess/");
+	link_todo = find_line(t, NULL, "link(\"intd/", "\"todo/");
+	cr_assert(link_mess && link_todo && link_mess < link_todo, "links:\n%s", t);
+	cr_expect_not_null(find_line(link_mess, link_todo, "syncfs(", "/queue/pid/"),
+	    "no syncfs before the todo link:\n%s", t);
+	cr_expect_null(find_line(link_mess, link_todo, "fsync(", ""),
+	    "fsync calls with syncfs:\n%s", t);
+	cr_expect_not_null(find_line(link_todo, NULL, "fsync(", "/queue/todo/"),
+	    "todo/S must still be synced after the link:\n%s", t);
+	cr_expect_eq(qt_count(home, "todo"), 1);
+	free((char *)t);
+}
+
+Test(qmail_queue, queuesync_bad, .init = setup, .fini = teardown, .timeout = 20)
+{
+	cr_assert_eq(qt_sh("echo sometimes > '%s/control/queuesync'", home), 0);
+	cr_expect_eq(qt_qq(home, S("x\n"), S("Fa\0Tb\0\0"), NULL), QQ_EXIT_CONFIG);
+	expect_empty("bad queuesync");
+	cr_assert_eq(qt_sh("echo fsync > '%s/control/queuesync'", home), 0);
+	cr_expect_eq(qt_qq(home, S("x\n"), S("Fa\0Tb\0\0"), NULL), 0);
+}
+
 Test(qmail_queue, binary_message_exact, .init = setup, .fini = teardown, .timeout = 20)
 {
 	size_t n = 300000, len;
