@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,6 +148,19 @@ fail:
 }
 
 /* remote_addresses - the route's relay or the host's MX list; never returns on failure */
+/* remote_seed - random bits for the choice among MX hosts of equal preference.
+ * time ^ pid was too regular: runs started in one second with pids of the same
+ * parity always chose the same host. */
+static unsigned long
+remote_seed(void)
+{
+	unsigned long seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+	return seed;
+}
+
 static void
 remote_addresses(struct remote_job *job, struct remote_addrs *addrs)
 {
@@ -157,7 +171,7 @@ remote_addresses(struct remote_job *job, struct remote_addrs *addrs)
 	buf_init(&t, 2048);
 	addrs->n = 0;
 	if (job->route.relay[0] == '\0')
-		r = mx_lookup(name, addrs, (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16));
+		r = mx_lookup(name, addrs, remote_seed());
 	else if (mx_parse_literal(name, &addrs->a[0])) {
 		snprintf(addrs->a[0].name, sizeof(addrs->a[0].name), "%s", name);
 		addrs->n = 1;
