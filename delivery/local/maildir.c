@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fd.h"
 #include "local.h"
 
 #define MAILDIR_HOST_MAX 256
@@ -73,22 +74,6 @@ maildir_name(char *name, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static int
-maildir_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* maildir_copy - rest of msgfd to fd: copy_file_range, else read/write;
  * -1 write error, -2 read error */
@@ -114,7 +99,7 @@ maildir_copy(int msgfd, int fd)
 				continue;
 			return -2;
 		}
-		if (maildir_write_all(fd, tmp, (size_t)r) < 0)
+		if (fd_write_all(fd, tmp, (size_t)r) < 0)
 			return -1;
 	}
 	return 0;
@@ -144,7 +129,7 @@ maildir_write(int fd, const struct buf *hdr, int msgfd, const char **why)
 {
 	int r;
 
-	if (maildir_write_all(fd, hdr->s, hdr->len) < 0) {
+	if (fd_write_all(fd, hdr->s, hdr->len) < 0) {
 		*why = maildir_err("Unable to write maildir file");
 		return -1;
 	}

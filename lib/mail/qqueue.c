@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "home.h"
 #include "mail/qqueue.h"
 
@@ -69,26 +70,11 @@ qqueue_start(struct qqueue *q)
 	return 0;
 }
 
-static int
-qqueue_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void
 qqueue_flush(struct qqueue *q)
 {
-	if (!q->failed && qqueue_write_all(q->msgfd, q->out, q->outlen) < 0)
+	if (!q->failed && fd_write_all(q->msgfd, q->out, q->outlen) < 0)
 		q->failed = 1;
 	q->outlen = 0;
 }
@@ -101,7 +87,7 @@ qqueue_put(struct qqueue *q, const void *p, size_t n)
 	if (q->outlen + n > sizeof(q->out))
 		qqueue_flush(q);
 	if (n >= sizeof(q->out)) {
-		if (qqueue_write_all(q->msgfd, p, n) < 0)
+		if (fd_write_all(q->msgfd, p, n) < 0)
 			q->failed = 1;
 		return;
 	}
@@ -159,7 +145,7 @@ qqueue_finish(struct qqueue *q)
 	close(q->msgfd);
 	failed = q->failed;
 	if (buf_catc(&q->envelope, '\0') < 0 ||
-	    qqueue_write_all(q->envfd, q->envelope.s, q->envelope.len) < 0)
+	    fd_write_all(q->envfd, q->envelope.s, q->envelope.len) < 0)
 		failed = 1;
 	close(q->envfd);
 	buf_free(&q->envelope);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fd.h"
 #include "log.h"
 #include "mail/qqueue.h"
 #include "qfs.h"
@@ -93,21 +94,6 @@ qq_fail(int code, const char *what, const char *name)
 	return code;
 }
 
-static int
-qq_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* qq_pidopen - a new file pid/PID.TIME.SEQ; its inode number is the message id */
 static int
@@ -155,7 +141,7 @@ qq_copy_message(int msgfd, const char *received, size_t rlen)
 			return qq_fail(QQ_EXIT_READ, "read", "message");
 		len += (size_t)n;
 		if (n == 0 || len == sizeof(qq_iobuf)) {
-			if (qq_write_all(qq.messfd, qq_iobuf, len) < 0)
+			if (fd_write_all(qq.messfd, qq_iobuf, len) < 0)
 				return qq_fail(QQ_EXIT_WRITE, "write", qq.messfn);
 			len = 0;
 		}
@@ -208,7 +194,7 @@ qq_envelope(int envfd, unsigned long uid, unsigned long pid)
 		return qq_fail(QQ_EXIT_QUEUE_INTD, "create", qq.intdfn);
 	}
 	qq.made_intd = 1;
-	r = qq_write_all(qq.intdfd, env.s, env.len);
+	r = fd_write_all(qq.intdfd, env.s, env.len);
 	buf_free(&env);
 	if (r < 0)
 		return qq_fail(QQ_EXIT_WRITE, "write", qq.intdfn);
