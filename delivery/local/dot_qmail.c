@@ -38,18 +38,18 @@ dot_qmail_open(struct local_ctx *c, int *forward_only)
 	if (fd < 0) {
 		if (dot_qmail_absent(errno))
 			return -1;
-		local_die(EXIT_TEMP, "Unable to open %s: %s. (#4.3.0)", c->qmail.s,
+		spawn_report_exit(EXIT_TEMP, "Unable to open %s: %s. (#4.3.0)", c->qmail.s,
 		    strerror(errno));
 	}
 	if (fstat(fd, &sb) < 0)
-		local_die(EXIT_TEMP, "Unable to open %s: %s. (#4.3.0)", c->qmail.s,
+		spawn_report_exit(EXIT_TEMP, "Unable to open %s: %s. (#4.3.0)", c->qmail.s,
 		    strerror(errno));
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
 		return -1;
 	}
 	if (sb.st_mode & S_IWOTH)
-		local_die(EXIT_TEMP, "Uh-oh: .qmail file is writable. (#4.7.0)");
+		spawn_report_exit(EXIT_TEMP, "Uh-oh: .qmail file is writable. (#4.7.0)");
 	*forward_only = (sb.st_mode & S_IXUSR) != 0;
 	return fd;
 }
@@ -61,7 +61,7 @@ dot_qmail_try(struct local_ctx *c, size_t extlen, const char *suffix, int *forwa
 	if (buf_cats(&c->qmail, ".qmail") < 0 || buf_cats(&c->qmail, c->dash) < 0 ||
 	    buf_cat(&c->qmail, buf_str(&c->safeext), extlen) < 0 ||
 	    buf_cats(&c->qmail, suffix) < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 	return dot_qmail_open(c, forward_only);
 }
 
@@ -69,7 +69,7 @@ static void
 dot_qmail_default(const struct local_ctx *c, size_t i)
 {
 	if (i <= strlen(c->ext) && setenv("DEFAULT", c->ext + i, 1) < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 }
 
 /* dot_qmail_search - .qmail-EXT, then .qmail-EXT-PREFIXES-default, longest
@@ -107,10 +107,10 @@ dot_qmail_exists(struct local_ctx *c, const char *suffix)
 	buf_init(&name, 4 * LOCAL_ADDR_MAX);
 	if (buf_printf(&name, ".qmail%s%s%s", c->dash, buf_str(&c->safeext),
 	    suffix) < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 	r = stat(name.s, &sb);
 	if (r < 0 && !dot_qmail_absent(errno))
-		local_die(EXIT_TEMP, "Unable to open %s: %s. (#4.3.0)", name.s,
+		spawn_report_exit(EXIT_TEMP, "Unable to open %s: %s. (#4.3.0)", name.s,
 		    strerror(errno));
 	buf_free(&name);
 	return r == 0;
@@ -144,10 +144,10 @@ dot_qmail_file(struct local_ctx *c, const char *path, size_t len)
 		buf_init(&hdr, 2 * LOCAL_ADDR_MAX + 64);
 		if (buf_cat(&hdr, c->rpline.s, c->rpline.len) < 0 ||
 		    buf_cat(&hdr, c->dtline.s, c->dtline.len) < 0)
-			local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+			spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 		local_rewind();
 		if (maildir_deliver(path, &hdr, 0, name, sizeof(name), &why) < 0)
-			local_die(EXIT_TEMP, "%s", why);
+			spawn_report_exit(EXIT_TEMP, "%s", why);
 		buf_free(&hdr);
 		return;
 	}
@@ -160,10 +160,10 @@ dot_qmail_file(struct local_ctx *c, const char *path, size_t len)
 	if (buf_cat(&hdr, c->ufline.s, c->ufline.len) < 0 ||
 	    buf_cat(&hdr, c->rpline.s, c->rpline.len) < 0 ||
 	    buf_cat(&hdr, c->dtline.s, c->dtline.len) < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 	local_rewind();
 	if (mbox_deliver(path, &hdr, 0, &err) < 0)
-		local_die(EXIT_TEMP, "%s", err.s);
+		spawn_report_exit(EXIT_TEMP, "%s", err.s);
 	buf_free(&hdr);
 	buf_free(&err);
 }
@@ -176,19 +176,19 @@ dot_qmail_line(struct local_ctx *c, char *line, size_t len, int first,
 	switch (line[0]) {
 	case '\0':
 		if (first)
-			local_die(EXIT_TEMP, "Uh-oh: first line of .qmail file is blank. (#4.2.1)");
+			spawn_report_exit(EXIT_TEMP, "Uh-oh: first line of .qmail file is blank. (#4.2.1)");
 		return;
 	case '#':
 		return;
 	case '.': case '/':
 		if (*forward_only)
-			local_die(EXIT_TEMP, "Uh-oh: .qmail has file delivery but has x bit set. (#4.7.0)");
+			spawn_report_exit(EXIT_TEMP, "Uh-oh: .qmail has file delivery but has x bit set. (#4.7.0)");
 		dot_qmail_file(c, line, len);
 		return;
 	case '|':
 		c->nprogram++;
 		if (*forward_only)
-			local_die(EXIT_TEMP, "Uh-oh: .qmail has prog delivery but has x bit set. (#4.7.0)");
+			spawn_report_exit(EXIT_TEMP, "Uh-oh: .qmail has prog delivery but has x bit set. (#4.7.0)");
 		if (!c->doit) {
 			dot_qmail_say("program", line + 1);
 			return;
@@ -221,7 +221,7 @@ dot_qmail_lines(struct local_ctx *c, char *text, size_t len, int forward_only)
 
 	fwd = calloc(len / 2 + 2, sizeof(*fwd));
 	if (fwd == NULL)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 	for (size_t j = 0; j < len; j++) {
 		size_t k = j;
 
@@ -255,7 +255,7 @@ dot_qmail_newsender(struct local_ctx *c)
 		r = buf_cats(&c->newsender, c->sender);
 	}
 	if (r < 0 || setenv("NEWSENDER", c->newsender.s, 1) < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 }
 
 static void
@@ -268,11 +268,11 @@ dot_qmail_slurp(int fd, struct buf *text)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			local_die(EXIT_TEMP, "Unable to read .qmail file: %s. (#4.3.0)",
+			spawn_report_exit(EXIT_TEMP, "Unable to read .qmail file: %s. (#4.3.0)",
 			    strerror(errno));
 		}
 		if (buf_cat(text, tmp, (size_t)r) < 0)
-			local_die(EXIT_TEMP, "Uh-oh: .qmail file is too big. (#4.3.0)");
+			spawn_report_exit(EXIT_TEMP, "Uh-oh: .qmail file is too big. (#4.3.0)");
 	}
 	close(fd);
 }
@@ -287,7 +287,7 @@ local_run(struct local_ctx *c)
 	local_setup(c);
 	fd = dot_qmail_search(c, &forward_only);
 	if (fd < 0 && *c->dash)
-		local_die(EXIT_PERM, "Sorry, no mailbox here by that name. (#5.1.1)");
+		spawn_report_exit(EXIT_PERM, "Sorry, no mailbox here by that name. (#5.1.1)");
 	dot_qmail_newsender(c);
 	buf_init(&text, DOT_QMAIL_MAX);
 	if (fd >= 0)
@@ -295,10 +295,10 @@ local_run(struct local_ctx *c)
 	if (text.len == 0) {
 		forward_only = 0;
 		if (buf_cats(&text, c->defaultdelivery) < 0)
-			local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+			spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 	}
 	if (text.s[text.len - 1] != '\n' && buf_catc(&text, '\n') < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 	dot_qmail_lines(c, text.s, text.len, forward_only);
 	buf_free(&text);
 }

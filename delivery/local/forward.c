@@ -28,7 +28,7 @@ forward_deliver(struct local_ctx *c, char **recips, size_t n)
 
 	local_rewind();
 	if (qqueue_start(&q) < 0)
-		local_die(EXIT_TEMP, "Unable to fork: %s. (#4.3.0)", strerror(errno));
+		spawn_report_exit(EXIT_TEMP, "Unable to fork: %s. (#4.3.0)", strerror(errno));
 	c->forward_qp = (unsigned long)q.pid;
 	qqueue_put(&q, c->dtline.s, c->dtline.len);
 	while ((r = read(0, tmp, sizeof(tmp))) != 0) {
@@ -36,7 +36,7 @@ forward_deliver(struct local_ctx *c, char **recips, size_t n)
 			if (errno == EINTR)
 				continue;
 			qqueue_abort(&q);
-			local_die(EXIT_TEMP, "Unable to read message: %s. (#4.3.0)",
+			spawn_report_exit(EXIT_TEMP, "Unable to read message: %s. (#4.3.0)",
 			    strerror(errno));
 		}
 		qqueue_put(&q, tmp, (size_t)r);
@@ -48,6 +48,6 @@ forward_deliver(struct local_ctx *c, char **recips, size_t n)
 	if (code == 0)
 		return;
 	text = qq_exit_text(code);
-	local_die(text[0] == 'D' ? EXIT_PERM : EXIT_TEMP, "Unable to forward message: %s.",
+	spawn_report_exit(text[0] == 'D' ? EXIT_PERM : EXIT_TEMP, "Unable to forward message: %s.",
 	    text + 1);
 }

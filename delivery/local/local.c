@@ -21,40 +21,18 @@
 #include "mail/exitcode.h"
 #include "local.h"
 
-/* local_die - the report line on stdout (qmail-lspawn reads it), then exit */
-void
-local_die(int code, const char *fmt, ...)
-{
-	char text[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof(text) - 2)
-		n = sizeof(text) - 2;
-	text[n++] = '\n';
-	if (write(1, text, (size_t)n) < 0) {
-		/* the exit code still carries the verdict */
-	}
-	exit(code);
-}
-
 void
 local_rewind(void)
 {
 	if (lseek(0, 0, SEEK_SET) < 0)
-		local_die(EXIT_TEMP, "Unable to rewind message. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Unable to rewind message. (#4.3.0)");
 }
 
 static void
 local_nomem(int r)
 {
 	if (r < 0)
-		local_die(EXIT_TEMP, "Out of memory. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Out of memory. (#4.3.0)");
 }
 
 static void
@@ -115,12 +93,12 @@ local_checkhome(const struct local_ctx *c)
 	struct stat sb;
 
 	if (stat(".", &sb) < 0)
-		local_die(EXIT_TEMP, "Unable to stat home directory: %s. (#4.3.0)",
+		spawn_report_exit(EXIT_TEMP, "Unable to stat home directory: %s. (#4.3.0)",
 		    strerror(errno));
 	if (sb.st_mode & S_IWOTH)
-		local_die(EXIT_TEMP, "Uh-oh: home directory is writable. (#4.7.0)");
+		spawn_report_exit(EXIT_TEMP, "Uh-oh: home directory is writable. (#4.7.0)");
 	if (sb.st_mode & S_ISVTX && c->doit)
-		local_die(EXIT_TEMP, "Home directory is sticky: user is editing his "
+		spawn_report_exit(EXIT_TEMP, "Home directory is sticky: user is editing his "
 		    ".qmail file. (#4.2.1)");
 }
 
@@ -138,7 +116,7 @@ local_loopcheck(const struct local_ctx *c)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			local_die(EXIT_TEMP, "Unable to read message: %s. (#4.3.0)",
+			spawn_report_exit(EXIT_TEMP, "Unable to read message: %s. (#4.3.0)",
 			    strerror(errno));
 		}
 		for (ssize_t i = 0; i < r; i++) {
@@ -152,7 +130,7 @@ local_loopcheck(const struct local_ctx *c)
 			if (pos == 1)
 				return;		/* end of header */
 			if (same && pos == c->dtline.len)
-				local_die(EXIT_PERM, "This message is looping: it already "
+				spawn_report_exit(EXIT_PERM, "This message is looping: it already "
 				    "has my Delivered-To line. (#5.4.6)");
 			pos = 0;
 			same = 1;
@@ -213,7 +191,7 @@ void
 local_setup(struct local_ctx *c)
 {
 	if (chdir(c->homedir) < 0)
-		local_die(EXIT_TEMP, "Unable to switch to %s: %s. (#4.3.0)", c->homedir,
+		spawn_report_exit(EXIT_TEMP, "Unable to switch to %s: %s. (#4.3.0)", c->homedir,
 		    strerror(errno));
 	local_checkhome(c);
 	local_setenv("HOST", c->host);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "spawn.h"	/* spawn_report_exit */
 
 /* qmail-local [-nN] user homedir local dash ext domain sender defaultdelivery
  * The message is fd 0 (seekable).  The report goes to stdout: on success
@@ -28,9 +29,6 @@ struct local_ctx {
 #define LOCAL_LINE_MAX 1000
 #define LOCAL_ADDR_MAX 16384
 
-/* local_die - report text on stdout and exit with code (0, 100 or 111) */
-void local_die(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
 /* local_rewind - seek the message (fd 0) back to its start, or die 111 */
 void local_rewind(void);
 /* local_run - do the delivery; returns only on success (exit 0 follows) */

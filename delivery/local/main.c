@@ -19,7 +19,7 @@
 static void
 local_usage(void)
 {
-	local_die(EXIT_PERM, "qmail-local: usage: qmail-local [ -nN ] user homedir "
+	spawn_report_exit(EXIT_PERM, "qmail-local: usage: qmail-local [ -nN ] user homedir "
 	    "local dash ext domain sender aliasempty");
 }
 
@@ -60,7 +60,7 @@ main(int argc, char **argv)
 	buf_init(&c.qmail, 2 * LOCAL_ADDR_MAX);
 	local_run(&c);
 	if (c.forward_qp)
-		local_die(0, "did %lu+%lu+%lu\nqp %lu", c.nfile, c.nforward, c.nprogram,
+		spawn_report_exit(0, "did %lu+%lu+%lu\nqp %lu", c.nfile, c.nforward, c.nprogram,
 		    c.forward_qp);
-	local_die(0, "did %lu+%lu+%lu", c.nfile, c.nforward, c.nprogram);
+	spawn_report_exit(0, "did %lu+%lu+%lu", c.nfile, c.nforward, c.nprogram);
 }

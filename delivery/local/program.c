@@ -27,18 +27,18 @@ program_deliver(struct local_ctx *c, const char *command)
 	local_rewind();
 	pid = fork();
 	if (pid < 0)
-		local_die(EXIT_TEMP, "Unable to fork: %s. (#4.3.0)", strerror(errno));
+		spawn_report_exit(EXIT_TEMP, "Unable to fork: %s. (#4.3.0)", strerror(errno));
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-		local_die(EXIT_TEMP, "Unable to run /bin/sh: %s. (#4.3.0)", strerror(errno));
+		spawn_report_exit(EXIT_TEMP, "Unable to run /bin/sh: %s. (#4.3.0)", strerror(errno));
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			local_die(EXIT_TEMP, "Unable to wait for program: %s. (#4.3.0)",
+			spawn_report_exit(EXIT_TEMP, "Unable to wait for program: %s. (#4.3.0)",
 			    strerror(errno));
 	if (!WIFEXITED(status))
-		local_die(EXIT_TEMP, "Aack, child crashed. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Aack, child crashed. (#4.3.0)");
 	switch (WEXITSTATUS(status)) {
 	case 0:
 		return;

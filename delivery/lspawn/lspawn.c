@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mail/exitcode.h"
 #include "lspawn.h"
+#include "spawn.h"
 #include "users.h"
 
 static const struct lspawn_config *lspawn_cfg;
@@ -29,28 +30,6 @@ lspawn_setup(const struct lspawn_config *cfg)
 	lspawn_cfg = cfg;
 }
 
-/* lspawn_die - the child's report text on fd 1 (the report pipe), then exit */
-static void __attribute__((noreturn, format(printf, 2, 3)))
-lspawn_die(int code, const char *fmt, ...)
-{
-	char text[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof(text) - 2)
-		n = sizeof(text) - 2;
-	text[n++] = '\n';
-	if (write(1, text, (size_t)n) < 0) {
-		/* the report is lost; the exit code still tells qmail-send */
-	}
-	_exit(code);
-}
-
 /* lspawn_become - drop to the user: one group, no supplementary groups */
 static void
 lspawn_become(const struct users_entry *u)
@@ -58,19 +37,19 @@ lspawn_become(const struct users_entry *u)
 	uid_t me = geteuid();
 
 	if (u->uid == 0 && !lspawn_cfg->allow_root)
-		lspawn_die(EXIT_TEMP, "Not allowed to perform deliveries as root. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Not allowed to perform deliveries as root. (#4.3.0)");
 	if (me != 0) {
 		if (u->uid != me)
-			lspawn_die(EXIT_TEMP, "qmail-lspawn runs as uid %lu, not root, and "
+			spawn_report_exit(EXIT_TEMP, "qmail-lspawn runs as uid %lu, not root, and "
 			    "cannot deliver as uid %lu. (#4.3.0)",
 			    (unsigned long)me, (unsigned long)u->uid);
 		return;
 	}
 	if (setgroups(1, &u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
-		lspawn_die(EXIT_TEMP, "Unable to switch to uid %lu: %s. (#4.3.0)",
+		spawn_report_exit(EXIT_TEMP, "Unable to switch to uid %lu: %s. (#4.3.0)",
 		    (unsigned long)u->uid, strerror(errno));
 	if (u->uid != 0 && (getuid() == 0 || geteuid() == 0))
-		lspawn_die(EXIT_TEMP, "Not allowed to perform deliveries as root. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "Not allowed to perform deliveries as root. (#4.3.0)");
 }
 
 static void __attribute__((noreturn))
@@ -92,10 +71,10 @@ lspawn_child(const struct spawn_request *req)
 	    (int)sizeof(cdbpath) ||
 	    snprintf(prog, sizeof(prog), "%s/bin/qmail-local", lspawn_cfg->home) >=
 	    (int)sizeof(prog))
-		lspawn_die(EXIT_TEMP, "qmail home path too long. (#4.3.0)");
+		spawn_report_exit(EXIT_TEMP, "qmail home path too long. (#4.3.0)");
 	users_entry_init(&u);
 	if (users_lookup(cdbpath, local, &u, &why) < 0)
-		lspawn_die(EXIT_TEMP, "%s", why);
+		spawn_report_exit(EXIT_TEMP, "%s", why);
 	lspawn_become(&u);
 	argv[0] = prog;
 	argv[1] = "--";
@@ -109,7 +88,7 @@ lspawn_child(const struct spawn_request *req)
 	argv[9] = (char *)lspawn_cfg->defaultdelivery;
 	argv[10] = NULL;
 	execv(prog, argv);
-	lspawn_die(EXIT_TEMP, "Unable to run qmail-local: %s. (#4.3.0)", strerror(errno));
+	spawn_report_exit(EXIT_TEMP, "Unable to run qmail-local: %s. (#4.3.0)", strerror(errno));
 }
 
 static pid_t

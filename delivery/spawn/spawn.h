@@ -45,4 +45,9 @@ struct spawn_ops {
  * by queue_uid.  Returns the exit code. */
 int spawn_run(const struct spawn_ops *ops, int infd, int outfd, uid_t queue_uid);
 
+/* spawn_report_exit - a delivery child's report line on fd 1, then _exit(code)
+ * (code is 0, EXIT_PERM or EXIT_TEMP) */
+void spawn_report_exit(int code, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
 #endif
