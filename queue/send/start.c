@@ -3,7 +3,8 @@
  * qmail-clean with six pipes (qmail's layout), start an optional logger, and
  * become qmail-send, so that qmail-send is the unit's main process.
  *
- * Runs as:    root (the unit's ExecStart), or the caller in a sandbox.
+ * Runs as:    root (the unit's ExecStart), or the caller in a sandbox
+ *             (any uid, or root with $QMAILHOME: nobody changes identity).
  * Trusted:    argv and environment from the unit; the environment is passed down.
  * May touch:  fork/exec of <home>/bin/qmail-{lspawn,rspawn,clean,send} and the logger.
  * WARNING:    as root each child drops to its own uid before exec: qmail-send to
@@ -36,15 +37,8 @@ lookup(const char *user, const char *group)
 		return (struct ids){ 0, 0 };
 	pw = getpwnam(user);
 	gr = getgrnam(group);
-	if (pw == NULL || gr == NULL) {
-		/* a sandbox or test home run by root on a host without qmail's users */
-		if (getenv("QMAILHOME") != NULL) {
-			log_warning("no user %s or group %s: everything runs as root", user, group);
-			as_root = 0;
-			return (struct ids){ 0, 0 };
-		}
+	if (pw == NULL || gr == NULL)
 		log_fatal(EXIT_TEMP, "unable to find user %s or group %s", user, group);
-	}
 	return (struct ids){ pw->pw_uid, gr->gr_gid };
 }
 
@@ -116,7 +110,10 @@ main(int argc, char **argv)
 	int pi[7][2], logfd;
 
 	umask(077);
-	as_root = geteuid() == 0;
+	/* a home named by $QMAILHOME (a sandbox or test home) keeps the
+	 * caller's identity, as qmail-lspawn does: qmail's users, where the
+	 * host has them, own /var/qmail, not the sandbox */
+	as_root = geteuid() == 0 && getenv("QMAILHOME") == NULL;
 	if (as_root) {
 		send = lookup("qmails", "qmail");
 		spawnr = lookup("qmailr", "qmail");

@@ -78,6 +78,13 @@ e2e_have(const char *program)
 void
 e2e_up(struct e2e *e)
 {
+	e2e_up_wrapped(e, "");
+}
+
+/* e2e_up_wrapped - e2e_up with sandbox.sh run under the command prefix wrap */
+void
+e2e_up_wrapped(struct e2e *e, const char *wrap)
+{
 	struct buf out;
 	int attempt, rc = -1;
 
@@ -89,8 +96,8 @@ e2e_up(struct e2e *e)
 	/* Criterion runs tests in parallel: spread by pid, retry when taken. */
 	e->port = E2E_PORT_FIRST + (int)(getpid() % 900);
 	for (attempt = 0; attempt < 8; attempt++, e->port++) {
-		rc = e2e_sh(&out, "SMTP_PORT=%d sh '%s/sandbox-tools/sandbox.sh' "
-		    "start '%s' '%s'", e->port, e2e_srcdir(), e->dir, e2e_builddir());
+		rc = e2e_sh(&out, "%s env SMTP_PORT=%d sh '%s/sandbox-tools/sandbox.sh' "
+		    "start '%s' '%s'", wrap, e->port, e2e_srcdir(), e->dir, e2e_builddir());
 		if (rc == 0 || !strstr(buf_str(&out), "in use"))
 			break;
 	}

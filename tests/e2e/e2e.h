@@ -30,6 +30,8 @@ int e2e_have(const char *program);
 /* e2e_up - lay out and start an instance (asserts on failure, a program
  * that is not built included: sandbox.sh start names it) */
 void e2e_up(struct e2e *e);
+/* e2e_up_wrapped - the same, sandbox.sh run under the shell prefix wrap */
+void e2e_up_wrapped(struct e2e *e, const char *wrap);
 /* e2e_down - stop it (every process it started) and remove its directory */
 void e2e_down(struct e2e *e);
 /* e2e_wait_mail - wait up to tenths/10 s for a file in home/USER/Maildir/new

@@ -15,14 +15,20 @@
 static struct e2e inst;
 static struct buf out, mail, path, field;
 
-/* up - start an instance for this test */
 static void
-up(void)
+buffers(void)
 {
 	buf_init(&out, 1 << 20);
 	buf_init(&mail, 1 << 20);
 	buf_init(&path, 1 << 12);
 	buf_init(&field, 1 << 12);
+}
+
+/* up - start an instance for this test */
+static void
+up(void)
+{
+	buffers();
 	e2e_up(&inst);
 }
 
@@ -261,6 +267,41 @@ Test(mail, runs_as_invoker, .init = up, .fini = down, .timeout = 60)
 	    inst.dir), 0);
 	cr_expect_eq(strtol(buf_str(&out), NULL, 10), (long)geteuid(),
 	    "mail owned by uid %s", buf_str(&out));
+}
+
+/* up_with_qmail_users - an instance started by root on a host where qmail's
+ * users exist (a private mount namespace with them in /etc/passwd) */
+static void
+up_with_qmail_users(void)
+{
+	char wrap[PATH_MAX * 2];
+
+	buffers();
+	if (geteuid() != 0)
+		return;
+	snprintf(wrap, sizeof(wrap), "sh '%s/tests/e2e/with-qmail-users.sh'", e2e_srcdir());
+	e2e_up_wrapped(&inst, wrap);
+}
+
+Test(mail, runs_as_invoker_beside_qmail_users, .init = up_with_qmail_users, .fini = down,
+    .timeout = 60)
+{
+	char token[128];
+	int strangers = 0;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace with qmail's users)");
+	/* qmail's users own /var/qmail, not this QMAILHOME home: nothing may
+	 * switch to them, or the sandbox's queue becomes unwritable */
+	e2e_token(token, sizeof(token), "users");
+	cr_assert_eq(swaks("bob@sandbox.test", "alice@sandbox.test", token), 0,
+	    "swaks: %s", buf_str(&out));
+	expect_mail("alice", token);
+	buf_reset(&field);
+	cr_assert_geq(processes_in(inst.dir, 0, &strangers, &field), 4,
+	    "qmail-send, lspawn, rspawn and clean should run in %s:\n%s", inst.dir,
+	    buf_str(&field));
+	cr_expect_eq(strangers, 0, "%d processes changed uid:\n%s", strangers, buf_str(&field));
 }
 
 Test(mail, stop_stops_everything, .init = up, .fini = down, .timeout = 60)
