@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * tls.c - TLS sessions (server and client) on a struct io, on GnuTLS; the only gnutls user.
+ * tls.c - TLS sessions (server and client) on a struct io, on GnuTLS: credentials,
+ * the record transport, HMAC-MD5. With tls_peer.c (certificate checks) the only gnutls user.
  *
  * Runs as:    the network handlers (qmaild), one process per connection; qmail-remote.
  * Hostile:    every byte from the peer, its certificates.
@@ -7,6 +8,7 @@
  * May touch:  the io's two descriptors; those files (read only).
  * Must not:   log key material, passwords or raw peer bytes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,13 +19,12 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
-#include <gnutls/x509.h>
 
 #include "buf.h"
 #include "cfg.h"
 #include "home.h"
 #include "log.h"
-#include "tls.h"
+#include "tls_int.h"
 
 /* TLS 1.2 and 1.3 only: appended to any priority string */
 #define TLS_PRIO_VERSIONS ":-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -35,13 +36,10 @@ struct tls_ctx {
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
 	gnutls_datum_t ticket;		/* shared ticket key, or size 0 */
-	int has_ca, verify;
+	int has_ca;
 	enum tls_clientcert cc;
-};
-
-struct tls_conn {
-	gnutls_session_t s;
-	int rfd, wfd;
+	int verify;			/* client: enum tls_verify */
+	char pin[TLS_PIN_MAX + 1];	/* client: pinned digest, or "" */
 };
 
 static int
@@ -192,33 +190,58 @@ tls_server_has_ca(const struct tls_ctx *c)
 	return c && c->has_ca;
 }
 
-/* tls_client_init - trust store, optional client certificate, priorities */
+/* tls_client_fail - "what object: reason" into the log and o->why; -1 */
+static int
+tls_client_fail(const struct tls_client_opts *o, const char *what, const char *object, int r)
+{
+	if (o->why != NULL && o->whysize > 0)
+		snprintf(o->why, o->whysize, "%s %s: %s", what, object, gnutls_strerror(r));
+	log_err("%s %s: %s", what, object, gnutls_strerror(r));
+	return -1;
+}
+
+/* tls_client_creds - trust store (needed only to verify) and client certificate */
+static int
+tls_client_creds(struct tls_ctx *c, const struct tls_client_opts *o)
+{
+	const char *key = o->keyfile && *o->keyfile ? o->keyfile : o->certfile;
+	int r;
+
+	if (o->cafile && *o->cafile)
+		r = gnutls_certificate_set_x509_trust_file(c->cred, o->cafile, GNUTLS_X509_FMT_PEM);
+	else
+		r = gnutls_certificate_set_x509_system_trust(c->cred);
+	if (r < 0 && o->verify != TLS_VERIFY_NONE)
+		return tls_client_fail(o, "cannot load CA", o->cafile && *o->cafile ?
+		    o->cafile : "(system)", r);
+	if (o->certfile && *o->certfile && (r = gnutls_certificate_set_x509_key_file2(c->cred,
+	    o->certfile, key, GNUTLS_X509_FMT_PEM, o->keypass, 0)) < 0)
+		return tls_client_fail(o, "cannot load client certificate", o->certfile, r);
+	return 0;
+}
+
+/* tls_client_init - trust store, optional client certificate, priorities, policy */
 int
 tls_client_init(struct tls_ctx **out, const struct tls_client_opts *o)
 {
 	struct tls_ctx *c;
-	const char *err = NULL;
 	char prio[1024];
 	int r;
 
 	*out = NULL;
 	if ((c = tls_ctx_new(0)) == NULL)
-		return -1;
+		return tls_client_fail(o, "set up", "TLS client", GNUTLS_E_MEMORY_ERROR);
 	c->verify = o->verify;
-	r = o->cafile ? gnutls_certificate_set_x509_trust_file(c->cred, o->cafile,
-	    GNUTLS_X509_FMT_PEM) : gnutls_certificate_set_x509_system_trust(c->cred);
-	if (r < 0 && o->verify)
-		log_err("load CA %s: %s", o->cafile ? o->cafile : "(system)", gnutls_strerror(r));
-	else if (o->certfile && (r = gnutls_certificate_set_x509_key_file(c->cred,
-	    o->certfile, o->keyfile ? o->keyfile : o->certfile, GNUTLS_X509_FMT_PEM)) < 0)
-		log_err("load %s: %s", o->certfile, gnutls_strerror(r));
-	else {
-		snprintf(prio, sizeof(prio), "%s%s", o->priorities ? o->priorities : "NORMAL",
-		    TLS_PRIO_VERSIONS);
-		if ((r = gnutls_priority_init(&c->prio, prio, &err)) < 0)
-			log_err("TLS priorities: %s", gnutls_strerror(r));
+	if (o->pin && snprintf(c->pin, sizeof(c->pin), "%s", o->pin) >= (int)sizeof(c->pin))
+		c->pin[0] = '?';	/* too long: never matches */
+	r = tls_client_creds(c, o);
+	if (r == 0) {
+		snprintf(prio, sizeof(prio), "%s%s", o->priorities && *o->priorities ?
+		    o->priorities : "NORMAL", TLS_PRIO_VERSIONS);
+		if ((r = gnutls_priority_init(&c->prio, prio, NULL)) < 0)
+			r = tls_client_fail(o, "bad TLS priorities", prio, r);
 	}
-	if (r < 0 && (o->verify || c->prio == NULL)) {
+	if (r < 0) {
 		tls_ctx_free(c);
 		return -1;
 	}
@@ -280,6 +303,16 @@ tls_write(struct io *io, const void *p, size_t n, int timeout_ms)
 
 static const struct io_transport tls_transport = { tls_read, tls_write };
 
+/* tls_is_literal - an address, not a name: no SNI for it (RFC 6066 section 3) */
+static int
+tls_is_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return *host == '[' || inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
 static int
 tls_session(struct tls_ctx *c, struct tls_conn *t, const char *host)
 {
@@ -294,32 +327,41 @@ tls_session(struct tls_ctx *c, struct tls_conn *t, const char *host)
 			    GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
 		if (c->ticket.size && gnutls_session_ticket_enable_server(t->s, &c->ticket) < 0)
 			return -1;
-	} else if (host && *host) {
+	} else if (host && *host && !tls_is_literal(host))
 		gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, host, strlen(host));
-		if (c->verify)
-			gnutls_session_set_verify_cert(t->s, host, 0);
-	}
 	gnutls_transport_set_int2(t->s, t->rfd, t->wfd);
 	return 0;
 }
 
-/* tls_start - the handshake within timeout seconds; then io speaks TLS */
+static void
+tls_conn_free(struct tls_conn *t)
+{
+	if (t->s)
+		gnutls_deinit(t->s);
+	free(t);
+}
+
+/* tls_start - the handshake within timeout seconds, the client's checks; then io speaks TLS */
 int
 tls_start(struct tls_ctx *c, struct io *io, const char *hostname, unsigned timeout,
     char *why, size_t whysize)
 {
-	struct tls_conn *t = calloc(1, sizeof(*t));
+	struct tls_conn *t;
 	int r;
 
+	if (io_pending(io) > 0) {
+		/* plaintext that arrived before the handshake must not count as TLS */
+		snprintf(why, whysize, "peer sent data before the TLS handshake");
+		return -1;
+	}
 	snprintf(why, whysize, "out of memory");
-	if (t == NULL)
+	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return -1;
 	t->rfd = io->rfd;
 	t->wfd = io->wfd;
+	t->server = c->server;
 	if (tls_session(c, t, hostname) < 0) {
-		if (t->s)
-			gnutls_deinit(t->s);
-		free(t);
+		tls_conn_free(t);
 		return -1;
 	}
 	gnutls_handshake_set_timeout(t->s, timeout ? timeout * 1000 : GNUTLS_INDEFINITE_TIMEOUT);
@@ -327,95 +369,26 @@ tls_start(struct tls_ctx *c, struct io *io, const char *hostname, unsigned timeo
 		r = gnutls_handshake(t->s);
 	while (r < 0 && !gnutls_error_is_fatal(r));
 	if (r < 0) {
-		snprintf(why, whysize, "%s", r == GNUTLS_E_TIMEDOUT ? "timeout" :
-		    gnutls_strerror(r));
-		gnutls_deinit(t->s);
-		free(t);
+		snprintf(why, whysize, "%s%s", c->server ? "" : "handshake failed: ",
+		    r == GNUTLS_E_TIMEDOUT ? "timeout" : gnutls_strerror(r));
+		tls_conn_free(t);
+		return -1;
+	}
+	if (!c->server && tls_peer_check(t, c->verify, c->pin, hostname, why, whysize) < 0) {
+		gnutls_alert_send(t->s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+		tls_conn_free(t);
 		return -1;
 	}
 	io_set_transport(io, &tls_transport, t);
 	return 0;
 }
 
-static gnutls_x509_crt_t
-tls_peer_crt(const struct tls_conn *t)
-{
-	const gnutls_datum_t *d;
-	gnutls_x509_crt_t crt;
-	unsigned n = 0;
-
-	d = gnutls_certificate_get_peers(t->s, &n);
-	if (d == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
-		return NULL;
-	if (gnutls_x509_crt_import(crt, &d[0], GNUTLS_X509_FMT_DER) < 0) {
-		gnutls_x509_crt_deinit(crt);
-		return NULL;
-	}
-	return crt;
-}
-
-static void
-tls_crt_names(gnutls_x509_crt_t crt, struct tls_info *i)
-{
-	gnutls_datum_t dn = { NULL, 0 };
-	size_t n;
-	int r;
-
-	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
-		snprintf(i->client_dn, sizeof(i->client_dn), "%.*s", (int)dn.size, dn.data);
-		gnutls_free(dn.data);
-	}
-	n = sizeof(i->client_cn);
-	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-	    i->client_cn, &n) < 0)
-		i->client_cn[0] = '\0';
-	n = sizeof(i->client_email);
-	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, 0, 0,
-	    i->client_email, &n) >= 0)
-		return;
-	i->client_email[0] = '\0';
-	/* else the first rfc822Name of the subject alternative names */
-	for (unsigned k = 0; k < 16; k++) {
-		n = sizeof(i->client_email) - 1;
-		r = gnutls_x509_crt_get_subject_alt_name(crt, k, i->client_email, &n, NULL);
-		if (r == GNUTLS_SAN_RFC822NAME) {
-			i->client_email[n] = '\0';
-			return;
-		}
-		if (r < 0 && r != GNUTLS_E_SHORT_MEMORY_BUFFER)
-			break;
-	}
-	i->client_email[0] = '\0';
-}
-
-static void
-tls_verify_peer(const struct tls_conn *t, struct tls_info *i)
-{
-	gnutls_typed_vdata_st purpose = { .type = GNUTLS_DT_KEY_PURPOSE_OID,
-	    .data = (void *)GNUTLS_KP_TLS_WWW_CLIENT };
-	gnutls_datum_t txt = { NULL, 0 };
-	unsigned status = 0;
-
-	if (gnutls_certificate_verify_peers(t->s, &purpose, 1, &status) < 0) {
-		snprintf(i->verify_why, sizeof(i->verify_why), "verification error");
-		return;
-	}
-	if (status == 0) {
-		i->client_verified = 1;
-		return;
-	}
-	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) >= 0) {
-		snprintf(i->verify_why, sizeof(i->verify_why), "%s", (char *)txt.data);
-		gnutls_free(txt.data);
-	}
-}
-
-/* tls_get_info - protocol, cipher, the peer's certificate and its verification */
+/* tls_get_info - protocol, cipher; the client certificate (server side) or
+ * the verdict on the server (client side) */
 int
 tls_get_info(const struct io *io, struct tls_info *i)
 {
 	const struct tls_conn *t = io->ctx;
-	gnutls_x509_crt_t crt;
 	const char *cs;
 
 	memset(i, 0, sizeof(*i));
@@ -427,12 +400,10 @@ tls_get_info(const struct io *io, struct tls_info *i)
 	snprintf(i->cipher, sizeof(i->cipher), "%s", cs ? cs : "unknown");
 	i->keybits = 8 * (unsigned)gnutls_cipher_get_key_size(gnutls_cipher_get(t->s));
 	i->resumed = gnutls_session_is_resumed(t->s) != 0;
-	if ((crt = tls_peer_crt(t)) != NULL) {
-		i->has_client_cert = 1;
-		tls_crt_names(crt, i);
-		gnutls_x509_crt_deinit(crt);
-		tls_verify_peer(t, i);
-	}
+	if (t->server)
+		tls_peer_info(t, i);
+	else
+		i->server_verified = t->verified;
 	return 0;
 }
 
@@ -440,14 +411,9 @@ tls_get_info(const struct io *io, struct tls_info *i)
 int
 tls_client_cert_names(const struct io *io, const char *host)
 {
-	gnutls_x509_crt_t crt;
-	int ok;
-
-	if (io->tr != &tls_transport || (crt = tls_peer_crt(io->ctx)) == NULL)
+	if (io->tr != &tls_transport || io->ctx == NULL)
 		return 0;
-	ok = gnutls_x509_crt_check_hostname2(crt, host, 0) != 0;
-	gnutls_x509_crt_deinit(crt);
-	return ok;
+	return tls_peer_names(io->ctx, host);
 }
 
 /* tls_end - say goodbye without waiting for the peer's answer */
@@ -460,8 +426,7 @@ tls_end(struct io *io)
 		return;
 	gnutls_record_set_timeout(t->s, 1000);
 	gnutls_bye(t->s, GNUTLS_SHUT_WR);
-	gnutls_deinit(t->s);
-	free(t);
+	tls_conn_free(t);
 	io->ctx = NULL;
 }
 

@@ -39,6 +39,7 @@ struct tls_info {
 	char client_dn[512];	/* RFC 4514 subject DN */
 	char client_cn[256];
 	char client_email[256];
+	int server_verified;	/* client side: the server passed verify or pin */
 };
 
 /* tls_server_init - load NAME's credentials: 1 ready, 0 no certificate
@@ -47,24 +48,37 @@ int tls_server_init(struct tls_ctx **out, const char *name, enum tls_clientcert 
 /* tls_server_has_ca - is a client CA file configured? */
 int tls_server_has_ca(const struct tls_ctx *c);
 
-/* Client side (qmail-remote). cafile NULL: system trust store; verify: check
- * chain and name (hostname) and fail the handshake otherwise. certfile/keyfile:
- * optional client certificate. */
-struct tls_client_opts {
-	const char *cafile;
-	const char *priorities;	/* NULL: the default */
-	const char *certfile, *keyfile;
-	int verify;
+/* Client side (qmail-remote's STARTTLS and SMTPS). The server's certificate
+ * is checked after the handshake, by verify; a pin replaces the CA check. */
+enum tls_verify {
+	TLS_VERIFY_NONE = 0,	/* encrypt only */
+	TLS_VERIFY_HOST,	/* chain and host name, wildcards allowed (RFC 6125) */
+	TLS_VERIFY_CHAIN,	/* chain to a trusted CA, any name */
+	TLS_VERIFY_NAME		/* chain and host name, exact match only */
 };
-/* tls_client_init - a client context: 0, or -1 (logged) */
+
+struct tls_client_opts {
+	const char *cafile;	/* PEM bundle; NULL or "": the system trust store */
+	const char *priorities;	/* GnuTLS string; NULL or "": "NORMAL" */
+	const char *certfile;	/* client certificate (PEM), or NULL */
+	const char *keyfile;	/* its key; NULL: in certfile */
+	const char *keypass;	/* password of an encrypted key, or NULL */
+	int verify;		/* enum tls_verify */
+	const char *pin;	/* hex SHA-1/224/256/512 of the server certificate, or NULL */
+	char *why;		/* if not NULL: why tls_client_init failed */
+	size_t whysize;
+};
+/* tls_client_init - a client context: 0, or -1 (logged, and in o->why) */
 int tls_client_init(struct tls_ctx **out, const struct tls_client_opts *o);
 
 /* tls_start - handshake on io (server or client by ctx; hostname for SNI and
  * verification on the client side), within timeout seconds. 0: io now speaks
- * TLS; -1: failed, reason in why (no secret in it), the io must be closed. */
+ * TLS; -1: failed, reason in why (no secret in it), the io must be closed.
+ * Bytes already buffered on io (sent before the handshake) make it fail. */
 int tls_start(struct tls_ctx *c, struct io *io, const char *hostname, unsigned timeout,
     char *why, size_t whysize);
-/* tls_get_info - details of the io's TLS session: 0, or -1 if it has none */
+/* tls_get_info - details of the io's TLS session: 0, or -1 if it has none
+ * (the client_* fields describe the peer's certificate on the server side) */
 int tls_get_info(const struct io *io, struct tls_info *i);
 /* tls_client_cert_names - does the peer's certificate name host? */
 int tls_client_cert_names(const struct io *io, const char *host);

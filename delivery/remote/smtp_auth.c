@@ -14,7 +14,7 @@
 
 #include "io.h"
 #include "remote.h"
-#include "tls_client.h"
+#include "tls.h"
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -96,7 +96,7 @@ smtp_auth_cram(struct io *io, const struct remote_job *job, struct smtp_reply *r
     struct buf *why)
 {
 	struct buf chal, resp;
-	char hex[33];
+	unsigned char md[16];
 	int code;
 
 	io_puts(io, "AUTH CRAM-MD5\r\n");
@@ -104,8 +104,8 @@ smtp_auth_cram(struct io *io, const struct remote_job *job, struct smtp_reply *r
 		return smtp_auth_fail(job, why, "CRAM-MD5", rp);
 	buf_init(&chal, 4096);
 	if (smtp_b64_decode(&chal, buf_str(&rp->text) + 4) < 0 ||
-	    tls_client_hmac_md5(job->route.pass, strlen(job->route.pass), buf_str(&chal),
-	    buf_len(&chal), hex) < 0) {
+	    tls_hmac_md5(job->route.pass, strlen(job->route.pass), buf_str(&chal),
+	    buf_len(&chal), md) < 0) {
 		buf_free(&chal);
 		io_puts(io, "*\r\n");
 		smtp_read_reply(io, rp);
@@ -113,7 +113,9 @@ smtp_auth_cram(struct io *io, const struct remote_job *job, struct smtp_reply *r
 	}
 	buf_free(&chal);
 	buf_init(&resp, 1024);
-	buf_printf(&resp, "%s %s", job->route.user, hex);
+	buf_printf(&resp, "%s ", job->route.user);
+	for (int i = 0; i < 16; i++)
+		buf_printf(&resp, "%02x", md[i]);
 	code = smtp_auth_send(io, "", buf_str(&resp), buf_len(&resp), rp);
 	buf_free(&resp);
 	return code == 235 ? 0 : smtp_auth_fail(job, why, "CRAM-MD5", rp);

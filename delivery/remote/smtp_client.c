@@ -19,10 +19,12 @@
 
 #include "io.h"
 #include "remote.h"
-#include "tls_client.h"
+#include "tls.h"
 
 #define SMTP_REPLY_MAX (1024 * 1024)	/* bytes of one reply before we give up */
 #define SMTP_TEXT_MAX 5000		/* bytes of reply text kept for the report */
+
+static struct tls_ctx *smtp_tls;	/* this session's TLS client context */
 
 struct smtp_ext {
 	int pipelining, eightbitmime, starttls;
@@ -149,15 +151,16 @@ smtp_starttls(struct io *io, struct remote_job *job, struct smtp_reply *rp,
     struct smtp_ext *ext, struct buf *why)
 {
 	const struct tls_policy *p = &job->tls;
-	struct tls_client_params o = {
-		.servername = job->relayname, .cafile = p->cafile, .priority = p->ciphers,
+	char err[512];
+	struct tls_client_opts o = {
+		.cafile = p->cafile, .priorities = p->ciphers,
 		.certfile = job->certfile, .keyfile = job->keyfile,
 		.verify = p->mode == TLSP_VERIFY ? TLS_VERIFY_CHAIN :
-		    p->mode == TLSP_WILDCARD ? TLS_VERIFY_WILDCARD :
+		    p->mode == TLSP_WILDCARD ? TLS_VERIFY_HOST :
 		    p->mode == TLSP_NAME ? TLS_VERIFY_NAME : TLS_VERIFY_NONE,
 		.pin = p->mode == TLSP_PIN ? p->pin : NULL,
+		.why = err, .whysize = sizeof(err),
 	};
-	char err[512];
 
 	if (!job->smtps) {
 		if (p->mode == TLSP_NEVER)
@@ -173,7 +176,9 @@ smtp_starttls(struct io *io, struct remote_job *job, struct smtp_reply *rp,
 			return smtp_fail(job, why, 'Z', "Connected to ",
 			    " but STARTTLS was rejected", rp);
 	}
-	if (tls_client_start(io, &o, err, sizeof(err)) < 0) {
+	if ((smtp_tls == NULL && tls_client_init(&smtp_tls, &o) < 0) ||
+	    tls_start(smtp_tls, io, job->relayname, (unsigned)job->cfg->timeoutremote, err,
+	    sizeof(err)) < 0) {
 		job->tlsfailed = !job->smtps && p->mode == TLSP_OPPORTUNISTIC;
 		buf_reset(why);
 		buf_printf(why, "ZTLS connection to %s failed: %s (#4.7.5)\n", job->peer, err);
@@ -288,53 +293,62 @@ smtp_envelope(struct io *io, struct remote_job *job, struct smtp_reply *rp,
 	report_final(buf_str(why)[0], buf_str(why) + 1, NULL);
 }
 
-/* smtp_client_run - talk to the server on fd; returns only to try the next address */
-int
-smtp_client_run(struct remote_job *job, int fd, struct buf *why)
+/* smtp_tls_describe - "TLSv1.3 TLS_AES_256_GCM_SHA384 verified=yes" for the report */
+static void
+smtp_tls_describe(const struct io *io, char *out, size_t size)
 {
-	static struct io io;
+	struct tls_info i;
+
+	if (tls_get_info(io, &i) < 0)
+		return;
+	snprintf(out, size, "%s %s verified=%s", i.protocol, i.cipher,
+	    i.server_verified ? "yes" : "no");
+}
+
+/* smtp_session - the session on io; returns only to try the next address */
+static int
+smtp_session(struct io *io, struct remote_job *job, struct buf *why)
+{
 	struct smtp_reply rp;
 	struct smtp_ext ext;
 	char tlsinfo[256] = "";
 	int code;
 
 	buf_init(&rp.text, SMTP_TEXT_MAX + 64);
-	io_init_fd(&io, fd, fd, (unsigned)job->cfg->timeoutremote);
-	if (job->smtps && smtp_starttls(&io, job, &rp, &ext, why) != 0)
+	if (job->smtps && smtp_starttls(io, job, &rp, &ext, why) != 0)
 		return SMTP_NEXT;
-	if (smtp_read_reply(&io, &rp) != 220)
+	if (smtp_read_reply(io, &rp) != 220)
 		return smtp_fail(job, why, rp.code >= 500 ? 'D' : 'Z', "Connected to ",
 		    " but greeting failed", &rp);
-	if ((code = smtp_ehlo(&io, job, &rp, &ext)) != 250)
+	if ((code = smtp_ehlo(io, job, &rp, &ext)) != 250)
 		return smtp_fail(job, why, code >= 500 ? 'D' : 'Z', "Connected to ",
 		    " but my name was rejected", &rp);
-	if (!job->smtps && smtp_starttls(&io, job, &rp, &ext, why) != 0)
+	if (!job->smtps && smtp_starttls(io, job, &rp, &ext, why) != 0)
 		return SMTP_NEXT;
-	if (io.ctx != NULL)
-		tls_client_info(&io, tlsinfo, sizeof(tlsinfo));
-	if (job->route.user[0] != '\0' && smtp_auth(&io, job, ext.auth, &rp, why) < 0)
+	smtp_tls_describe(io, tlsinfo, sizeof(tlsinfo));
+	if (job->route.user[0] != '\0' && smtp_auth(io, job, ext.auth, &rp, why) < 0)
 		return SMTP_NEXT;
 	if (ext.size && job->smtpsize > ext.size) {
-		io_puts(&io, "QUIT\r\n");
-		io_flush(&io);
+		io_puts(io, "QUIT\r\n");
+		io_flush(io);
 		buf_reset(why);
 		buf_printf(why, "Message is %zu bytes, %s accepts at most %lu. (#5.3.4)\n",
 		    job->smtpsize, job->peer, ext.size);
 		report_final('D', buf_str(why), NULL);
 	}
-	if (smtp_envelope(&io, job, &rp, &ext, why) != 354)
+	if (smtp_envelope(io, job, &rp, &ext, why) != 354)
 		return SMTP_NEXT;
-	smtp_blast(&io, job->msg, job->msglen);
-	code = smtp_read_reply(&io, &rp);
+	smtp_blast(io, job->msg, job->msglen);
+	code = smtp_read_reply(io, &rp);
 	if (code == 0) {
 		buf_reset(why);
 		buf_printf(why, "Connected to %s but connection died. Possible duplicate! (#4.4.2)\n",
 		    job->peer);
 		report_final('Z', buf_str(why), NULL);
 	}
-	io_puts(&io, "QUIT\r\n");
-	io_flush(&io);
-	tls_client_end(&io);
+	io_puts(io, "QUIT\r\n");
+	io_flush(io);
+	tls_end(io);
 	buf_reset(why);
 	if (code >= 400)
 		buf_printf(why, "%s failed after I sent the message.\n", job->peer);
@@ -344,4 +358,19 @@ smtp_client_run(struct remote_job *job, int fd, struct buf *why)
 		buf_printf(why, "TLS: %s (%s).\n", tlsinfo, tls_policy_name(job->tls.mode));
 	report_final(code >= 500 ? 'D' : code >= 400 ? 'Z' : 'K', buf_str(why),
 	    buf_str(&rp.text));
+}
+
+/* smtp_client_run - talk to the server on fd; returns only to try the next address */
+int
+smtp_client_run(struct remote_job *job, int fd, struct buf *why)
+{
+	static struct io io;
+	int r;
+
+	io_init_fd(&io, fd, fd, (unsigned)job->cfg->timeoutremote);
+	r = smtp_session(&io, job, why);
+	tls_end(&io);		/* before fd is closed: the next address gets a new session */
+	tls_ctx_free(smtp_tls);
+	smtp_tls = NULL;
+	return r;
 }

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SQ_TLS_INT_H
+#define SQ_TLS_INT_H
+
+/* Private to lib/tls.c and lib/tls_peer.c (the only GnuTLS users): one
+ * session type and one transport for both roles. */
+
+#include <gnutls/gnutls.h>
+
+#include "tls.h"
+
+#define TLS_PIN_MAX 128		/* hex digits of a SHA-512 */
+
+struct tls_conn {
+	gnutls_session_t s;
+	int rfd, wfd;
+	int server;
+	int verified;		/* client: the server passed verify or pin */
+};
+
+/* tls_peer_check - the client's verdict on the server certificate after the
+ * handshake (verify mode, pin): 0, or -1 with the reason in why */
+int tls_peer_check(struct tls_conn *t, int verify, const char *pin, const char *host,
+    char *why, size_t whysize);
+/* tls_peer_info - the server's view of the client certificate, into i */
+void tls_peer_info(const struct tls_conn *t, struct tls_info *i);
+/* tls_peer_names - the peer certificate's DNS names or CN match host */
+int tls_peer_names(const struct tls_conn *t, const char *host);
+
+#endif

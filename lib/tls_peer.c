@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT
+ * tls_peer.c - the peer's certificate: the client's checks of the server (CA
+ * chain, host name with or without wildcards, pinned digest) and the server's
+ * view of a client certificate (names, verification).
+ *
+ * Runs as:    the network handlers (qmaild); qmail-remote (qmailr).
+ * Hostile:    the peer's certificates.
+ * Trusted:    the CA file and pin the caller configured.
+ * May touch:  nothing but the TLS session.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "tls_int.h"
+
+static gnutls_x509_crt_t
+tls_peer_crt(gnutls_session_t s)
+{
+	const gnutls_datum_t *d;
+	gnutls_x509_crt_t crt;
+	unsigned n = 0;
+
+	d = gnutls_certificate_get_peers(s, &n);
+	if (d == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &d[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+/* tls_peer_pin - the hex digest of the first certificate equals pin (its
+ * length picks the hash: 40 SHA-1, 56 SHA-224, 64 SHA-256, 128 SHA-512) */
+static int
+tls_peer_pin(gnutls_session_t s, const char *pin)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
+	size_t pl = strlen(pin);
+	gnutls_digest_algorithm_t alg;
+	unsigned char md[64];
+	char hex[TLS_PIN_MAX + 1];
+
+	switch (pl) {
+	case 40: alg = GNUTLS_DIG_SHA1; break;
+	case 56: alg = GNUTLS_DIG_SHA224; break;
+	case 64: alg = GNUTLS_DIG_SHA256; break;
+	case 128: alg = GNUTLS_DIG_SHA512; break;
+	default: return 0;
+	}
+	if (der == NULL || n == 0 || gnutls_hash_fast(alg, der[0].data, der[0].size, md) < 0)
+		return 0;
+	for (size_t i = 0; i < pl / 2; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return strncasecmp(hex, pin, pl) == 0;
+}
+
+/* tls_peer_exact - the first certificate names host, wildcards not counted */
+static int
+tls_peer_exact(gnutls_session_t s, const char *host)
+{
+	gnutls_x509_crt_t crt = tls_peer_crt(s);
+	int ok;
+
+	if (crt == NULL)
+		return 0;
+	ok = gnutls_x509_crt_check_hostname2(crt, host, GNUTLS_VERIFY_DO_NOT_ALLOW_WILDCARDS) != 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* tls_peer_check - verify (enum tls_verify) or pin, after the handshake */
+int
+tls_peer_check(struct tls_conn *t, int verify, const char *pin, const char *host,
+    char *why, size_t whysize)
+{
+	const char *name = verify == TLS_VERIFY_HOST || verify == TLS_VERIFY_NAME ? host : NULL;
+	gnutls_datum_t txt = { NULL, 0 };
+	unsigned status = 0;
+
+	if (pin != NULL && *pin != '\0') {
+		if (!tls_peer_pin(t->s, pin)) {
+			snprintf(why, whysize, "server certificate does not match the pinned fingerprint");
+			return -1;
+		}
+		t->verified = 1;
+		return 0;
+	}
+	if (verify == TLS_VERIFY_NONE)
+		return 0;
+	if (name != NULL && *name == '\0')
+		name = NULL;
+	if (gnutls_certificate_verify_peers3(t->s, name, &status) < 0)
+		status = GNUTLS_CERT_INVALID;
+	if (status != 0) {
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
+		    &txt, 0) >= 0) {
+			snprintf(why, whysize, "certificate not accepted: %s", (char *)txt.data);
+			gnutls_free(txt.data);
+		} else
+			snprintf(why, whysize, "certificate not accepted");
+		return -1;
+	}
+	if (verify == TLS_VERIFY_NAME && (name == NULL || !tls_peer_exact(t->s, name))) {
+		snprintf(why, whysize, "certificate does not name %s exactly", host ? host : "");
+		return -1;
+	}
+	t->verified = 1;
+	return 0;
+}
+
+static void
+tls_crt_names(gnutls_x509_crt_t crt, struct tls_info *i)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	size_t n;
+	int r;
+
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
+		snprintf(i->client_dn, sizeof(i->client_dn), "%.*s", (int)dn.size, dn.data);
+		gnutls_free(dn.data);
+	}
+	n = sizeof(i->client_cn);
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+	    i->client_cn, &n) < 0)
+		i->client_cn[0] = '\0';
+	n = sizeof(i->client_email);
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, 0, 0,
+	    i->client_email, &n) >= 0)
+		return;
+	i->client_email[0] = '\0';
+	/* else the first rfc822Name of the subject alternative names */
+	for (unsigned k = 0; k < 16; k++) {
+		n = sizeof(i->client_email) - 1;
+		r = gnutls_x509_crt_get_subject_alt_name(crt, k, i->client_email, &n, NULL);
+		if (r == GNUTLS_SAN_RFC822NAME) {
+			i->client_email[n] = '\0';
+			return;
+		}
+		if (r < 0 && r != GNUTLS_E_SHORT_MEMORY_BUFFER)
+			break;
+	}
+	i->client_email[0] = '\0';
+}
+
+static void
+tls_verify_client(const struct tls_conn *t, struct tls_info *i)
+{
+	gnutls_typed_vdata_st purpose = { .type = GNUTLS_DT_KEY_PURPOSE_OID,
+	    .data = (void *)GNUTLS_KP_TLS_WWW_CLIENT };
+	gnutls_datum_t txt = { NULL, 0 };
+	unsigned status = 0;
+
+	if (gnutls_certificate_verify_peers(t->s, &purpose, 1, &status) < 0) {
+		snprintf(i->verify_why, sizeof(i->verify_why), "verification error");
+		return;
+	}
+	if (status == 0) {
+		i->client_verified = 1;
+		return;
+	}
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) >= 0) {
+		snprintf(i->verify_why, sizeof(i->verify_why), "%s", (char *)txt.data);
+		gnutls_free(txt.data);
+	}
+}
+
+/* tls_peer_info - the client certificate's names and verification */
+void
+tls_peer_info(const struct tls_conn *t, struct tls_info *i)
+{
+	gnutls_x509_crt_t crt = tls_peer_crt(t->s);
+
+	if (crt == NULL)
+		return;
+	i->has_client_cert = 1;
+	tls_crt_names(crt, i);
+	gnutls_x509_crt_deinit(crt);
+	tls_verify_client(t, i);
+}
+
+/* tls_peer_names - the peer certificate's DNS names or CN match host */
+int
+tls_peer_names(const struct tls_conn *t, const char *host)
+{
+	gnutls_x509_crt_t crt = tls_peer_crt(t->s);
+	int ok;
+
+	if (crt == NULL)
+		return 0;
+	ok = gnutls_x509_crt_check_hostname2(crt, host, 0) != 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
