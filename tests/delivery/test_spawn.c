@@ -303,7 +303,7 @@ Test(lspawn, postmaster_forwards_through_qmail_queue, .init = setup, .timeout = 
 	sp_close(&s);
 }
 
-Test(lspawn, slow_delivery_does_not_hold_others, .init = setup, .timeout = 30)
+Test(lspawn, slow_delivery_does_not_hold_others, .init = setup, .fini = t_cleanup, .timeout = 30)
 {
 	struct sp s;
 	char text[4096], path[1024];

@@ -42,6 +42,7 @@ harness_setup(void)
 	const char *src = getenv("SQ_SRCDIR");
 	char path[512];
 
+	harness_teardown();	/* a test may start over with a fresh home */
 	snprintf(H.home, sizeof(H.home), "/tmp/sq-smtpd-XXXXXX");
 	cr_assert_not_null(mkdtemp(H.home));
 	snprintf(path, sizeof(path), "%s/control", H.home);
@@ -74,6 +75,7 @@ harness_teardown(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", H.home);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", H.home);
+	H.home[0] = '\0';
 }
 
 char *

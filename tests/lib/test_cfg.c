@@ -29,7 +29,17 @@ setup(void)
 	cfg_set_dir(dir);
 }
 
-Test(cfg, line_list_uint, .init = setup)
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+Test(cfg, line_list_uint, .init = setup, .fini = teardown)
 {
 	struct buf me;
 	struct cfg_list locals;
@@ -55,7 +65,7 @@ Test(cfg, line_list_uint, .init = setup)
 	buf_free(&me);
 }
 
-Test(cfg, table_defaults_env_and_errors, .init = setup)
+Test(cfg, table_defaults_env_and_errors, .init = setup, .fini = teardown)
 {
 	struct buf greeting;
 	size_t databytes = 1;
