@@ -11,8 +11,10 @@
 # environment: SMTP_PORT (2525), SANDBOX_IPV6=no to listen on 127.0.0.1 only.
 #              SMTPS_PORT (2465), SUBMISSION_PORT (2587), SANDBOX_TLS=no: see sandbox-tls.sh.
 #              QMTP_PORT (2209), QMQP_PORT (2628; clients from 127.0.0.1 only, through
-#              control/rules.qmqpd.cdb): extras, skipped with a message when they cannot
-#              start, and (as TLS) not started for an instance that sets SMTP_PORT alone.
+#              control/rules.qmqpd.cdb), QMTPS_PORT (26209; a client certificate
+#              of the sandbox CA relays: control/tls/qmtp-client.pem/.key): extras,
+#              skipped with a message when they cannot start, and (as TLS) not
+#              started for an instance that sets SMTP_PORT alone.
 # Nothing here needs or uses privileges: as root, everything runs as root
 # (qmail-start changes no uid for a QMAILHOME home on a host without qmail's
 # users; qmail-lspawn delivers as uid 0 only for a QMAILHOME home), and
@@ -90,7 +92,8 @@ cmd_stop() {
 	sb=$(cd "$sb" && pwd)
 	stop_one "$sb" qmqpd
 	stop_one "$sb" qmtpd
-	rm -f "$sb/run/qmtpd.port" "$sb/run/qmqpd.port"
+	stop_one "$sb" qmtps
+	rm -f "$sb/run/qmtpd.port" "$sb/run/qmqpd.port" "$sb/run/qmtps.port"
 	stop_one "$sb" smtpd
 	tls_stop "$sb"
 	stop_one "$sb" send
@@ -168,6 +171,55 @@ start_qmqpd() {
 	start_extra "$1" qmqpd QMQP_PORT 2628
 }
 
+# qmtps_certs SANDBOX - the sandbox CA's server certificate as qmtpd's credential,
+# the CA as clientca.pem, and a client certificate (qmtp-client) that may relay
+qmtps_certs() {
+	t=$1/control/tls
+	tls_setup "$1" || return 1
+	(
+		umask 077
+		cd "$t"
+		[ -f qmtp-client.pem ] && exit 0
+		ln -sf smtpd.pem qmtpd.pem
+		ln -sf smtpd.key qmtpd.key
+		ln -sf ca.pem clientca.pem
+		certtool --generate-privkey --key-type=ecdsa --outfile qmtp-client.key
+		printf '%s\n' 'cn = "relay.sandbox.test"' 'dns_name = "relay.sandbox.test"' \
+		    tls_www_client signing_key 'expiration_days = 365' > qmtp-client.tmpl
+		certtool --generate-certificate --load-privkey qmtp-client.key \
+		    --load-ca-certificate ca.pem --load-ca-privkey ca.key \
+		    --template qmtp-client.tmpl --outfile qmtp-client.pem
+	) >> "$1/log/certtool.log" 2>&1
+}
+
+# start_qmtps SANDBOX - qmail-qmtpd --tls=implicit on 127.0.0.1:$QMTPS_PORT (26209),
+# the same rules as start_extra
+start_qmtps() {
+	port=${QMTPS_PORT:-}
+	if [ -z "$port" ]; then
+		[ -n "${SMTP_PORT:-}" ] && return 0
+		port=26209
+	fi
+	command -v certtool > /dev/null || { echo "sandbox: certtool not found, no QMTPS"; return 0; }
+	qmtps_certs "$1" || { echo "sandbox: no certificates (log/certtool.log), no QMTPS"; return 0; }
+	: > "$1/log/qmtps.log"
+	setsid systemd-socket-activate --inetd -a -l "127.0.0.1:$port" -E "QMAILHOME=$1" \
+	    -E "CREDENTIALS_DIRECTORY=$1/control/tls" "$1/bin/qmail-qmtpd" --tls=implicit \
+	    < /dev/null >> "$1/log/qmtps.log" 2>&1 &
+	echo $! > "$1/run/qmtps.pid"
+	n=0
+	until grep -q '^Listening on' "$1/log/qmtps.log"; do
+		if ! kill -0 "$(cat "$1/run/qmtps.pid")" 2>/dev/null || [ $n -ge 50 ]; then
+			stop_one "$1" qmtps > /dev/null
+			echo "sandbox: QMTPS cannot listen on 127.0.0.1:$port, skipped"
+			return 0
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	echo "$port" > "$1/run/qmtps.port"
+}
+
 cmd_start() {
 	sb=$(absdir "$1")
 	build=$(cd "$2" && pwd)
@@ -194,6 +246,7 @@ cmd_start() {
 		die "SMTPS/submission listeners did not start (ports in use? SMTPS_PORT=, SUBMISSION_PORT=)"
 	}
 	start_extra "$sb" qmtpd QMTP_PORT 2209
+	start_qmtps "$sb"
 	start_qmqpd "$sb"
 	sleep 0.2
 	ours "$sb" "$(cat "$sb/run/send.pid")" || {
@@ -255,11 +308,14 @@ cmd_info() {
 	grep -q "^Listening on \[::1\]" "$sb/log/smtpd.log" && echo "  SMTP         [::1]:$port"
 	tls_info "$sb"
 	[ -f "$sb/run/qmtpd.port" ] && echo "  QMTP         127.0.0.1:$(cat "$sb/run/qmtpd.port")"
+	[ -f "$sb/run/qmtps.port" ] &&
+	    echo "  QMTPS        127.0.0.1:$(cat "$sb/run/qmtps.port") (implicit TLS; certificate" \
+	        "$sb/control/tls/qmtp-client.pem relays)"
 	[ -f "$sb/run/qmqpd.port" ] &&
 	    echo "  QMQP         127.0.0.1:$(cat "$sb/run/qmqpd.port") (from 127.0.0.1 only)"
 	echo "  injection    $sb/bin/sendmail -t < message"
 	echo "  mailboxes    $sb/home/alice/Maildir/new/  $sb/home/bob/Maildir/new/"
-	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log  $sb/log/qmtpd.log  $sb/log/qmqpd.log"
+	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log  $sb/log/qmtpd.log  $sb/log/qmtps.log  $sb/log/qmqpd.log"
 	echo "  stop with    make stop"
 }
 

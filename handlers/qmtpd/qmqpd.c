@@ -23,6 +23,7 @@
 #define QMQP_ENV_MAX (QMTP_RCPTLIST_MAX + QMTP_ADDR_MAX + 16)
 #define R_TOOBIG "Dsorry, that message size exceeds my databytes limit (#5.3.4)"
 #define R_NOQUEUE "Zunable to start qmail-queue (#4.3.0)"
+#define R_HOPS "Dtoo many hops, this message is looping (#5.4.6)"
 
 /* qmqp_envelope - after the message: netstring(sender) then the recipients */
 static int
@@ -89,9 +90,9 @@ qmqp_queue(struct qmtp_msg *m, char *ok, size_t oksize)
 
 	if (!m->qq_ok)
 		return R_NOQUEUE;
-	if (m->toobig) {
+	if (m->toobig || m->hops >= QMTP_MAXHOPS) {
 		qqueue_abort(&m->qq);
-		return R_TOOBIG;
+		return m->toobig ? R_TOOBIG : R_HOPS;
 	}
 	qqueue_from(&m->qq, m->sender);
 	for (i = 0; i < m->rcpts.n; a += strlen(a) + 1, i++)
@@ -108,7 +109,7 @@ qmqpd_session(struct io *io, const struct qmtpd_conf *conf, const struct peer *p
 {
 	struct qmtp_msg *m;
 	const char *t;
-	char ok[128];
+	char ok[128], info[256];
 	int r, code = QMTPD_EXIT_OK;
 
 	m = calloc(1, sizeof(*m));
@@ -119,14 +120,17 @@ qmqpd_session(struct io *io, const struct qmtpd_conf *conf, const struct peer *p
 	if (r != NS_DONE) {
 		if (m->qq_ok)
 			qqueue_abort(&m->qq);
-		log_info("qmqp: %s: S:%s: nothing queued", r == NS_IO ? "client gone or timeout" :
-		    r == NS_TOOBIG ? "netstring too long" : "netstring syntax error",
-		    peer->remoteip);
+		qmtpd_log(conf, peer, r != NS_IO ? "Reject::DATA::Netstring_Syntax" :
+		    io->err == IO_TIMEOUT ? "Info::CONN::Timeout" : "Info::CONN::Closed", NULL,
+		    NULL, "nothing queued");
 		code = QMTPD_EXIT_DROP;
 	} else {
 		t = qmqp_queue(m, ok, sizeof(ok));
-		log_info("QMQP:%s: S:%s from <%s> rcpts=%zu: %s", t[0] == 'K' ? "Accept" :
-		    "Reject", peer->remoteip, m->sender, m->rcpts.n, t);
+		snprintf(info, sizeof(info), "rcpts %zu: %s", m->rcpts.n, t);
+		qmtpd_log(conf, peer, t[0] == 'K' ? "Accept::DATA::Queued" : m->toobig ?
+		    "Reject::DATA::Invalid_Size" : m->hops >= QMTP_MAXHOPS ?
+		    "Reject::DATA::Toomany_Hops" : "Reject::DATA::Queue_Failed", m->sender, NULL,
+		    info);
 		if (ns_put(io, t, strlen(t)) < 0 || io_flush(io) < 0)
 			code = QMTPD_EXIT_DROP;
 	}

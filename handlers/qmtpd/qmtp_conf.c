@@ -54,6 +54,7 @@ qmtpd_conf_load(struct qmtpd_conf *c, const char *proto)
 
 	memset(c, 0, sizeof(*c));
 	c->proto = proto;
+	c->progname = strcmp(proto, "QMQP") == 0 ? "qmail-qmqpd" : "qmail-qmtpd";
 	buf_init(&c->me, 1024);
 	cfg_list_init(&c->relay.rcpthosts);
 	if (cfg_load(table) < 0)
@@ -156,9 +157,21 @@ qmtpd_received(struct qqueue *qq, const struct qmtpd_conf *c, const struct peer 
 	qqueue_puts(qq, ")\n  by ");
 	qmtpd_safeput(qq, local);
 	qqueue_puts(qq, " with ");
-	qqueue_puts(qq, c->proto);
+	qmtpd_tls_with(qq, c);
 	gmtime_r(&now, &tm);
 	snprintf(date, sizeof(date), "; %d %s %d %02d:%02d:%02d -0000\n", tm.tm_mday,
 	    mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	qqueue_puts(qq, date);
+}
+
+/* qmtpd_log - one decision in s/qmail's unified shape (as qmail-smtpd logs it;
+ * QMTP has no HELO); the logger escapes what the client chose */
+void
+qmtpd_log(const struct qmtpd_conf *c, const struct peer *p, const char *action,
+    const char *from, const char *rcpt, const char *info)
+{
+	log_info("%s: pid %ld %s P:%s%s S:%s:%s F:%s T:%s%s%s%s", c->progname, (long)getpid(),
+	    action, c->proto, c->tls.ctx ? "S" : "", p->remoteip,
+	    p->remotehost ? p->remotehost : "unknown", from ? from : "", rcpt ? rcpt : "",
+	    info ? " '" : "", info ? info : "", info ? "'" : "");
 }

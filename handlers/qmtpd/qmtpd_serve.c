@@ -13,7 +13,8 @@
 #include "qmtpd.h"
 
 /* qmtpd_serve - QMTP has no greeting: a denied client or a control error
- * just sees the connection close (the client retries later) */
+ * just sees the connection close (the client retries later); QMTPS does the
+ * TLS handshake before the first QMTP byte */
 int
 qmtpd_serve(int rfd, int wfd)
 {
@@ -27,12 +28,16 @@ qmtpd_serve(int rfd, int wfd)
 	if (r == 1)
 		return QMTPD_EXIT_DROP;
 	smtpd_tcpenv(&peer);	/* TCPREMOTEIP & co. for queue filters, as qmail-smtpd */
-	if (r < 0 || qmtpd_conf_load(&conf, "QMTP") < 0) {
+	if (r < 0 || qmtpd_conf_load(&conf, "QMTP") < 0 || qmtpd_tls_load(&conf) < 0) {
 		log_err("qmtp: unable to read controls: closing");
 		return EXIT_TEMP;
 	}
 	io_init_fd(&io, rfd, wfd, (unsigned)conf.timeout);
-	code = qmtpd_session(&io, &conf, &peer);
+	if (qmtpd_tls_start(&io, &conf, &peer) < 0)
+		code = QMTPD_EXIT_DROP;
+	else
+		code = qmtpd_session(&io, &conf, &peer);
+	qmtpd_tls_end(&io, &conf);
 	qmtpd_conf_free(&conf);
 	return code;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +26,28 @@
 #define R_RCPTHOSTS "Dsorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"
 #define R_TOOBIG "Dsorry, that message size exceeds my databytes limit (#5.3.4)"
 #define R_NOQUEUE "Zunable to start qmail-queue (#4.3.0)"
+#define R_HOPS "Dtoo many hops, this message is looping (#5.4.6)"
 
+/* qmtp_hops - count Received: and Delivered-To: lines of the header, as
+ * qmail-smtpd does (QMTP_MAXHOPS or more: refused as a loop) */
+static void
+qmtp_hops(struct qmtp_msg *m, const char *p, size_t n)
+{
+	for (; n > 0 && m->inheader; p++, n--) {
+		if (*p != '\n') {
+			if (m->hpos < sizeof(m->hline))
+				m->hline[m->hpos] = *p;
+			m->hpos++;
+			continue;
+		}
+		if (m->hpos == 0)
+			m->inheader = 0;
+		else if ((m->hpos >= 9 && strncasecmp(m->hline, "received:", 9) == 0) ||
+		    (m->hpos >= 13 && strncasecmp(m->hline, "delivered-to:", 13) == 0))
+			m->hops++;
+		m->hpos = 0;
+	}
+}
 
 /* qmtp_body - stream len bytes of message text (after the line-ending byte) */
 int
@@ -37,6 +59,9 @@ qmtp_body(struct io *io, struct qmtp_msg *m, size_t len, int dos,
 	ssize_t n;
 	size_t i, o;
 
+	m->inheader = 1;
+	m->hops = 0;
+	m->hpos = 0;
 	while (len > 0) {
 		n = io_read(io, in, len < sizeof(in) ? len : sizeof(in));
 		if (n <= 0)
@@ -51,6 +76,7 @@ qmtp_body(struct io *io, struct qmtp_msg *m, size_t len, int dos,
 		}
 		if (cr && len == 0)
 			out[o++] = '\r';
+		qmtp_hops(m, out, o);
 		m->bytes += o;
 		if (conf->databytes && m->bytes > conf->databytes)
 			m->toobig = 1;
@@ -92,20 +118,23 @@ qmtp_message(struct io *io, int first, struct qmtp_msg *m,
 	return qmtp_rcpts_parse(&m->rcpts, list, len, conf);
 }
 
-/* qmtp_queue - hand the accepted recipients to qmail-queue: the answer text */
+/* qmtp_queue - hand the accepted recipients to qmail-queue: the answer text
+ * (NULL: no recipient was accepted); m->result names the outcome for the log */
 static const char *
 qmtp_queue(struct qmtp_msg *m, char *ok, size_t oksize)
 {
 	const char *a = m->rcpts.addrs.s;
 	size_t i, naccepted = 0;
-	long pid = (long)m->qq.pid;
 	int code;
 
+	m->result = "Reject::DATA::Queue_Failed";
+	m->qp = (long)m->qq.pid;
 	if (!m->qq_ok)
 		return R_NOQUEUE;
-	if (m->toobig) {
+	if (m->toobig || m->hops >= QMTP_MAXHOPS) {
 		qqueue_abort(&m->qq);
-		return R_TOOBIG;
+		m->result = m->toobig ? "Reject::DATA::Invalid_Size" : "Reject::DATA::Toomany_Hops";
+		return m->toobig ? R_TOOBIG : R_HOPS;
 	}
 	qqueue_from(&m->qq, m->sender);
 	for (i = 0; i < m->rcpts.n; a += strlen(a) + 1, i++)
@@ -115,38 +144,61 @@ qmtp_queue(struct qmtp_msg *m, char *ok, size_t oksize)
 		}
 	if (naccepted == 0) {
 		qqueue_abort(&m->qq);
+		m->result = NULL;
 		return NULL;
 	}
 	code = qqueue_finish(&m->qq);
 	if (code != 0)
 		return qq_exit_text(code);
-	snprintf(ok, oksize, "Kok %ld qp %ld", (long)time(NULL), pid);
+	m->result = "Accept::DATA::Queued";
+	snprintf(ok, oksize, "Kok %ld qp %ld", (long)time(NULL), m->qp);
 	return ok;
 }
 
-/* qmtp_answer - one netstring per recipient, in order */
+static const char *
+qmtp_rcpt_action(const struct qmtpd_conf *conf, int ok)
+{
+	if (!ok)
+		return "Reject::SNDR::Invalid_Relay";
+	if (conf->tls.cert_relay)
+		return "Accept::RCPT::Client_Cert";
+	return conf->relayclient ? "Accept::RCPT::Relayclient" : "Accept::RCPT::Rcpthosts_Rcptto";
+}
+
+/* qmtp_answer - one netstring per recipient, in order; a log line for each
+ * recipient and one for the message */
 static int
 qmtp_answer(struct io *io, struct qmtp_msg *m, const char *text,
-    const struct qmtpd_conf *conf)
+    const struct qmtpd_conf *conf, const struct peer *peer)
 {
 	const char *a = m->rcpts.addrs.s, *t;
-	size_t i;
+	char info[128];
+	size_t i, naccepted = 0;
 
 	for (i = 0; i < m->rcpts.n; a += strlen(a) + 1, i++) {
+		naccepted += m->rcpts.ok.s[i] != 0;
 		t = m->rcpts.ok.s[i] ? text : R_RCPTHOSTS;
-		log_info("%s:%s: from <%s> to <%s>: %s", conf->proto,
-		    t[0] == 'K' ? "Accept" : "Reject", m->sender, a, t);
+		qmtpd_log(conf, peer, qmtp_rcpt_action(conf, m->rcpts.ok.s[i]), m->sender, a,
+		    NULL);
 		if (ns_put(io, t, strlen(t)) < 0)
 			return -1;
 	}
+	if (m->result && text[0] == 'K')
+		snprintf(info, sizeof(info), "qp %ld bytes %zu rcpts %zu", m->qp,
+		    m->bytes, naccepted);
+	if (m->result)
+		qmtpd_log(conf, peer, m->result, m->sender, NULL, text[0] == 'K' ? info : text);
 	return io_flush(io) < 0 ? -1 : 0;
 }
 
 static const char *
-qmtp_why(int r)
+qmtp_why(const struct io *io, int r)
 {
-	return r == NS_IO ? "client gone or timeout" :
-	    r == NS_TOOBIG ? "netstring too long" : "netstring syntax error";
+	if (r == NS_IO)
+		return io->err == IO_TIMEOUT ? "Info::CONN::Timeout" : io->err == IO_EOF ?
+		    "Info::CONN::Closed" : "Info::CONN::Read_Error";
+	return r == NS_TOOBIG ? "Reject::DATA::Netstring_Too_Long" :
+	    "Reject::DATA::Netstring_Syntax";
 }
 
 /* qmtpd_session - messages until the client closes: the exit code */
@@ -168,11 +220,11 @@ qmtpd_session(struct io *io, const struct qmtpd_conf *conf, const struct peer *p
 		if (r != NS_DONE) {
 			if (m->qq_ok)
 				qqueue_abort(&m->qq);
-			log_info("qmtp: %s: S:%s: nothing queued", qmtp_why(r), peer->remoteip);
+			qmtpd_log(conf, peer, qmtp_why(io, r), NULL, NULL, "nothing queued");
 			code = QMTPD_EXIT_DROP;
 			break;
 		}
-		if (qmtp_answer(io, m, qmtp_queue(m, ok, sizeof(ok)), conf) < 0) {
+		if (qmtp_answer(io, m, qmtp_queue(m, ok, sizeof(ok)), conf, peer) < 0) {
 			code = QMTPD_EXIT_DROP;
 			break;
 		}

@@ -16,7 +16,7 @@ static struct buf out;
 static const char *const unit_names[] = {
 	"qmail-smtpd.socket", "qmail-smtpd@.service", "qmail-send.service",
 	"qmail-qmtpd.socket", "qmail-qmtpd@.service", "qmail-qmqpd.socket",
-	"qmail-qmqpd@.service", NULL
+	"qmail-qmqpd@.service", "qmail-qmtps.socket", "qmail-qmtps@.service", NULL
 };
 
 /* gen - units/NAME.in filled in for the qmail home HOME, into dir/NAME */
@@ -82,7 +82,7 @@ Test(units, verify_clean, .init = setup, .fini = teardown, .timeout = 30)
 	rc = e2e_sh(&out, "cd '%s' && systemd-analyze verify --man=no ./qmail-smtpd.socket "
 	    "./qmail-smtpd@.service ./qmail-smtpd@0.service ./qmail-send.service "
 	    "./qmail-qmtpd.socket ./qmail-qmtpd@0.service ./qmail-qmqpd.socket "
-	    "./qmail-qmqpd@0.service", dir);
+	    "./qmail-qmqpd@0.service ./qmail-qmtps.socket ./qmail-qmtps@0.service", dir);
 	cr_expect_eq(rc, 0, "systemd-analyze verify failed:\n%s", buf_str(&out));
 	/* Unknown keys are only warnings for systemd: any output is a failure here. */
 	cr_expect_eq(buf_len(&out), 0, "systemd-analyze verify complained:\n%s", buf_str(&out));
@@ -126,6 +126,11 @@ Test(units, content, .init = setup, .fini = teardown)
 		{ "qmail-qmqpd.socket", "\nListenStream=628\n" },
 		{ "qmail-qmqpd@.service", "\nUser=qmaild\n" },
 		{ "qmail-qmqpd@.service", "\nRestrictAddressFamilies=AF_UNIX\n" },
+		{ "qmail-qmtps.socket", "\nListenStream=6209\n" },
+		{ "qmail-qmtps@.service", "/bin/qmail-qmtpd --tls=implicit\n" },
+		{ "qmail-qmtps@.service", "/control/tls/clientca.pem\n" },
+		{ "qmail-qmtps@.service", "\nLoadCredential=qmtpd.key:" },
+		{ "qmail-qmtps@.service", "\nUser=qmaild\n" },
 	};
 	size_t i;
 
@@ -163,6 +168,7 @@ Test(units, hardening, .init = setup, .fini = teardown, .timeout = 30)
 	cr_expect_leq(exposure("qmail-smtpd@.service"), 20, "%s", buf_str(&out));
 	cr_expect_leq(exposure("qmail-qmtpd@.service"), 20, "%s", buf_str(&out));
 	cr_expect_leq(exposure("qmail-qmqpd@.service"), 20, "%s", buf_str(&out));
+	cr_expect_leq(exposure("qmail-qmtps@.service"), 20, "%s", buf_str(&out));
 	cr_expect_leq(exposure("qmail-send.service"), 50, "%s", buf_str(&out));
 }
 

@@ -75,45 +75,88 @@ qh_listening(const char *log)
 	return found;
 }
 
-int
-qh_serve(const char *relprog, int port)
+/* qh_try_serve - one systemd-socket-activate on 127.0.0.1:port; 1 once it listens */
+static int
+qh_try_serve(const char *prog, const char *arg, int port)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char log[512], listen[64];
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/server-%d.log", Q.home, port);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd",
+		    "-a", "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E",
+		    "QQREC", "-E", "QQREC_EXIT", "-E", "CREDENTIALS_DIRECTORY", "-E", "QMTPS", prog, arg,
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 250; i++) {
+		if (qh_listening(log)) {
+			Q.server = pid;
+			Q.port = port;
+			return 1;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+static const char *
+qh_prog(const char *relprog, char *out, size_t size)
 {
 	const char *build = getenv("SQ_BUILDDIR");
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	char prog[512], log[512], listen[64];
-	pid_t pid;
 
 	if (system("command -v systemd-socket-activate >/dev/null 2>&1") != 0)
 		cr_skip_test("systemd-socket-activate not installed");
-	snprintf(prog, sizeof(prog), "%s/%s", build ? build : ".", relprog);
+	snprintf(out, size, "%s/%s", build ? build : ".", relprog);
 	unsetenv("TCPREMOTEIP");	/* the peer comes from getpeername(0) */
-	for (; port < 39500; port += 50) {
-		snprintf(log, sizeof(log), "%s/server-%d.log", Q.home, port);
-		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-		pid = fork();
-		cr_assert_neq(pid, -1);
-		if (pid == 0) {
-			if (freopen(log, "w", stderr) == NULL)
-				_exit(127);
-			execlp("systemd-socket-activate", "systemd-socket-activate", "--inetd",
-			    "-a", "-l", listen, "-E", "QMAILHOME", "-E", "QMAILQUEUE", "-E",
-			    "QQREC", "-E", "QQREC_EXIT", prog, (char *)NULL);
-			_exit(127);
-		}
-		for (int i = 0; i < 250; i++) {
-			if (qh_listening(log)) {
-				Q.server = pid;
-				return port;
-			}
-			if (waitpid(pid, NULL, WNOHANG) == pid)
-				break;
-			nanosleep(&ts, NULL);
-		}
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
+	return out;
+}
+
+int
+qh_serve(const char *relprog, int port)
+{
+	char prog[512];
+
+	qh_prog(relprog, prog, sizeof(prog));
+	for (; port < 39500; port += 50)
+		if (qh_try_serve(prog, NULL, port))
+			return port;
 	cr_assert_fail("no port of 39000-39499 could be listened on");
 	return -1;
+}
+
+int
+qh_serve_arg(const char *relprog, const char *arg, int port)
+{
+	char prog[512];
+	int last = port + 4;
+
+	qh_prog(relprog, prog, sizeof(prog));
+	for (; port <= last; port++)
+		if (qh_try_serve(prog, arg, port))
+			return port;
+	cr_assert_fail("no port up to %d could be listened on", last);
+	return -1;
+}
+
+char *
+qh_server_log(void)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "../server-%d.log", Q.port);
+	return qh_read_rec(name, NULL);
 }
 
 void
@@ -181,7 +224,12 @@ qh_session(int (*serve)(int, int), const char *input, size_t n, int keep_open,
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
+		char log[512];
+
 		close(sv[0]);
+		snprintf(log, sizeof(log), "%s/session.log", Q.home);
+		if (freopen(log, "a", stderr) == NULL)
+			_exit(127);
 		_exit(serve(sv[1], sv[1]));
 	}
 	close(sv[1]);

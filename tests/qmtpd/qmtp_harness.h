@@ -10,6 +10,7 @@ struct qharness {
 	char home[256];
 	char rec[300];
 	int server;		/* pid of the systemd-socket-activate started by qh_serve */
+	int port;		/* where it listens */
 };
 
 extern struct qharness Q;
@@ -20,6 +21,11 @@ void qh_setup(void);
  * someone's ephemeral socket) until one listens: that port. Skips the test
  * without systemd-socket-activate; qh_teardown stops the server. */
 int qh_serve(const char *relprog, int port);
+/* qh_serve_arg - the same with one argument for the program (NULL: none) and
+ * $CREDENTIALS_DIRECTORY passed on, on port .. port+4 (h7q's range 39500-39599) */
+int qh_serve_arg(const char *relprog, const char *arg, int port);
+/* qh_server_log - the server's stderr (malloc'd), NULL if none */
+char *qh_server_log(void);
 void qh_teardown(void);
 void qh_control(const char *file, const char *content);
 /* qh_read_rec - <home>/rec/<name> (malloc'd, NUL-terminated, *len), NULL if none */
@@ -33,7 +39,8 @@ struct qh_result {
 };
 
 /* qh_session - serve(fd, fd) in a child on a socketpair; the client sends input
- * (n bytes), shuts its write side unless keep_open, reads until the server closes */
+ * (n bytes), shuts its write side unless keep_open, reads until the server closes;
+ * the child's stderr is appended to <home>/session.log */
 void qh_session(int (*serve)(int, int), const char *input, size_t n, int keep_open,
     struct qh_result *r);
 

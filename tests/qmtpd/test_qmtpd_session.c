@@ -270,3 +270,111 @@ Test(qmtpd, stalled_client_times_out)
 	cr_assert_lt(r.seconds, 4.0, "took %.1f s", r.seconds);
 	free(r.out);
 }
+
+/* hops_message - "\n" + n header lines (Received: and Delivered-To: in turn), body */
+static char *
+hops_message(unsigned n)
+{
+	char *b = malloc(64 * (size_t)n + 256);
+	size_t off = 0;
+
+	b[off++] = '\n';
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)sprintf(b + off, i % 2 ? "Delivered-To: x@example.com\n" :
+		    "received: from hop%u\n", i);
+	off += (size_t)sprintf(b + off, "Subject: loop\n\nReceived: in the body\n");
+	return b;
+}
+
+Test(qmtpd, hop_count)
+{
+	static const char want[] = "48:Dtoo many hops, this message is looping (#5.4.6),";
+	char *in = malloc(65536), *body;
+	struct qh_result r;
+	size_t n;
+
+	/* 99 in the header (the body's does not count): queued */
+	body = hops_message(99);
+	n = qmsg(in, 0, body, "s@b.test", "a@example.com", NULL);
+	free(body);
+	qh_session(qmtpd_serve, in, n, 0, &r);
+	cr_assert_not_null(strstr(r.out, ":Kok "), "%s", r.out);
+	free(r.out);
+	/* 100: qmail-smtpd's limit; refused for every recipient, nothing queued */
+	rm_rec();
+	body = hops_message(100);
+	n = qmsg(in, 0, body, "s@b.test", "a@example.com", "b@example.com", NULL);
+	free(body);
+	qh_session(qmtpd_serve, in, n, 0, &r);
+	cr_assert_eq(r.exitcode, 0);
+	cr_assert_eq(r.outlen, 2 * (sizeof(want) - 1), "%s", r.out);
+	cr_assert(strncmp(r.out, want, sizeof(want) - 1) == 0, "%s", r.out);
+	cr_assert(!queued());
+	free(r.out);
+	free(in);
+}
+
+Test(qmtpd, hop_count_crlf)
+{
+	char *in = malloc(65536), *body = malloc(65536);
+	struct qh_result r;
+	size_t n, off = 0;
+
+	body[off++] = '\r';
+	for (int i = 0; i < 100; i++)
+		off += (size_t)sprintf(body + off, "Received: from hop%d\r\n", i);
+	off += (size_t)sprintf(body + off, "\r\nbody\r\n");
+	n = qmsg(in, 0, body, "s@b.test", "a@example.com", NULL);
+	qh_session(qmtpd_serve, in, n, 0, &r);
+	cr_assert_not_null(strstr(r.out, ":Dtoo many hops"), "%s", r.out);
+	cr_assert(!queued());
+	free(r.out);
+	free(body);
+	free(in);
+}
+
+/* session_log - what the engine logged (<home>/session.log) */
+static char *
+session_log(void)
+{
+	char *l = qh_read_rec("../session.log", NULL);
+
+	cr_assert_not_null(l);
+	return l;
+}
+
+Test(qmtpd, unified_log_lines)
+{
+	char in[8192], *log, *p;
+	struct qh_result r;
+	size_t n;
+
+	n = qmsg(in, 0, BODY, "s@b.test", "alice@example.com", "x@elsewhere.test", NULL);
+	qh_session(qmtpd_serve, in, n, 0, &r);
+	free(r.out);
+	log = session_log();
+	/* s/qmail's shape, as qmail-smtpd's (QMTP has no HELO) */
+	cr_assert_not_null(strstr(log, "<6>qmail-qmtpd: pid "), "%s", log);
+	cr_assert_not_null(strstr(log, " Accept::RCPT::Rcpthosts_Rcptto P:QMTP "
+	    "S:192.0.2.7:unknown F:s@b.test T:alice@example.com\n"), "%s", log);
+	cr_assert_not_null(strstr(log, " Reject::SNDR::Invalid_Relay P:QMTP "
+	    "S:192.0.2.7:unknown F:s@b.test T:x@elsewhere.test\n"), "%s", log);
+	p = strstr(log, " Accept::DATA::Queued P:QMTP S:192.0.2.7:unknown F:s@b.test T: 'qp ");
+	cr_assert_not_null(p, "%s", log);
+	cr_assert(strstr(p, " bytes 18 rcpts 1'\n") != NULL, "%s", log);
+	free(log);
+	/* the relay client, the size limit and a protocol error are named too */
+	setenv("RELAYCLIENT", "", 1);
+	qh_control("databytes", "5\n");
+	n = qmsg(in, 0, BODY, "s@b.test", "x@elsewhere.test", NULL);
+	memcpy(in + n, "5:x", 3);
+	qh_session(qmtpd_serve, in, n + 3, 0, &r);
+	free(r.out);
+	log = session_log();
+	cr_assert_not_null(strstr(log, " Accept::RCPT::Relayclient P:QMTP"), "%s", log);
+	cr_assert_not_null(strstr(log, " Reject::DATA::Invalid_Size P:QMTP S:192.0.2.7:unknown "
+	    "F:s@b.test T: 'Dsorry, that message size exceeds"), "%s", log);
+	cr_assert_not_null(strstr(log, " Reject::DATA::Netstring_Syntax P:QMTP S:192.0.2.7:unknown "
+	    "F: T: 'nothing queued'\n"), "%s", log);
+	free(log);
+}
