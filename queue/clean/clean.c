@@ -4,7 +4,8 @@
  * Runs as:    qmailq (production), the caller (sandbox); started by qmail-start.
  * Trusted:    qmail-send on the other end of fd 0/1; still every request is checked.
  * Hostile:    nothing beyond a confused peer: a malformed request gets 'x'.
- * May touch:  <home>/queue intd/ mess/ todo/ (unlink by id) and pid/ (stale files).
+ * May touch:  <home>/queue intd/ mess/ todo/ (unlink by id, split and qmail 1.03's
+ *             flat intd/ID, todo/ID) and pid/ (stale files).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,19 +20,31 @@
 #include "qfs.h"
 #include "clean.h"
 
-/* clean_unlink - remove one queue file; an already missing file counts as done */
+/* clean_unlink_path - remove one file; an already missing file counts as done */
 static int
-clean_unlink(enum qfs_dir dir, unsigned long id)
+clean_unlink_path(const char *fn)
 {
-	char fn[64];
-
-	if (qfs_path(fn, sizeof(fn), dir, id) < 0)
-		return -1;
 	if (unlink(fn) < 0 && errno != ENOENT) {
 		log_warning("qmail-clean: unlink %s: %m", fn);
 		return -1;
 	}
 	return 0;
+}
+
+/* clean_unlink - remove queue file DIR/SPLIT/ID and, for intd/ and todo/,
+ * qmail 1.03's flat DIR/ID too (an old queue picked up as it is; ids below
+ * QFS_SPLIT would name a split directory, and no message file has one) */
+static int
+clean_unlink(enum qfs_dir dir, unsigned long id)
+{
+	char fn[64];
+
+	if (qfs_path(fn, sizeof(fn), dir, id) < 0 || clean_unlink_path(fn) < 0)
+		return -1;
+	if (dir == QFS_MESS || id < QFS_SPLIT)
+		return 0;
+	snprintf(fn, sizeof(fn), "%s/%lu", dir == QFS_INTD ? "intd" : "todo", id);
+	return clean_unlink_path(fn);
 }
 
 /* clean_request - the request whitelist: foop/DIGITS or todo/DIGITS */

@@ -304,6 +304,28 @@ Test(mail, runs_as_invoker_beside_qmail_users, .init = up_with_qmail_users, .fin
 	cr_expect_eq(strangers, 0, "%d processes changed uid:\n%s", strangers, buf_str(&field));
 }
 
+/* a queue taken over from qmail 1.03: a message with a flat todo/ID is
+ * delivered, and qmail-clean removes the flat file (nothing held) */
+Test(mail, qmail_103_flat_todo_is_delivered, .init = up, .fini = down, .timeout = 60)
+{
+	char token[128];
+	unsigned long id = 7000000UL + (unsigned long)getpid();
+
+	e2e_token(token, sizeof(token), "flat");
+	cr_assert_eq(e2e_sh(&out, "cd '%s/queue' && "
+	    "printf 'Subject: %s\n\nleft by qmail 1.03\n' > mess/%lu/%lu && "
+	    "printf 'u0\\000p1\\000Fbob@sandbox.test\\000Talice@sandbox.test\\000' "
+	    "> todo/%lu && printf x > lock/trigger", inst.dir, token, id % 23, id, id), 0,
+	    "%s", buf_str(&out));
+	expect_mail("alice", token);
+	for (int i = 0; i < 50 && e2e_sh(NULL, "test -e '%s/queue/todo/%lu'", inst.dir, id) == 0; i++)
+		usleep(100000);
+	cr_expect_neq(e2e_sh(NULL, "test -e '%s/queue/todo/%lu'", inst.dir, id), 0,
+	    "flat todo/%lu still there", id);
+	cr_expect_neq(e2e_sh(&out, "grep -c 'is held' '%s/log/send.log'", inst.dir), 0,
+	    "qmail-send held the message: %s", buf_str(&out));
+}
+
 Test(mail, stop_stops_everything, .init = up, .fini = down, .timeout = 60)
 {
 	int unused = 0;

@@ -107,6 +107,26 @@ Test(qmail_clean, requests, .init = setup, .fini = teardown, .timeout = 20)
 	cr_expect(exists("mess/1/47"), "todo must not remove mess");
 }
 
+/* a queue from qmail 1.03 has flat intd/ID and todo/ID: picked up as it is */
+Test(qmail_clean, flat_todo_of_qmail_103, .init = setup, .fini = teardown, .timeout = 20)
+{
+	char out[64];
+
+	put("todo/1234", 0);
+	put("intd/1234", 0);
+	put("todo/15/1234", 0);
+	put("mess/15/1234", 0);
+	put("intd/99", 0);
+	put("mess/7/99", 0);
+	cr_assert_eq(run_clean(S("todo/1234\0foop/99\0todo/7\0"), out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "+++");
+	cr_expect(!exists("todo/1234") && !exists("intd/1234"), "flat todo and intd removed");
+	cr_expect(!exists("todo/15/1234"), "split todo removed too");
+	cr_expect(exists("mess/15/1234"), "todo must not remove mess");
+	cr_expect(!exists("intd/99") && !exists("mess/7/99"), "foop removes flat intd");
+	cr_expect(exists("todo/7") , "todo/7 is a split directory, never removed");
+}
+
 Test(qmail_clean, malformed, .init = setup, .fini = teardown, .timeout = 20)
 {
 	char in[512], out[64];
