@@ -78,8 +78,9 @@ domaincert(struct remote_job *job)
 		}
 }
 
-/* qmtproute - control/qmtproutes (smtproutes' syntax, port 209 by default):
- * 1 and the job set up for QMTP when the host has a route, else 0 */
+/* qmtproute - control/qmtproutes (smtproutes' syntax, port 209 by default;
+ * port 6209 means QMTPS, qmtp_client.c): 1 and the job set up for QMTP when
+ * the host has a route, else 0 */
 static int
 qmtproute(struct remote_job *job)
 {
@@ -93,9 +94,6 @@ qmtproute(struct remote_job *job)
 	cfg_list_free(&l);
 	if (r == 0)
 		return 0;
-	if (job->route.port == REMOTE_PORT_QMTPS)
-		report_final('Z', "QMTPS (port 6209 in control/qmtproutes) is not supported yet. "
-		    "(#4.3.0)\n", NULL);
 	job->client = qmtp_client_run;
 	job->defport = REMOTE_PORT_QMTP;
 	return 1;

@@ -75,16 +75,16 @@ qh_listening(const char *log)
 	return found;
 }
 
-/* qh_try_serve - one systemd-socket-activate on 127.0.0.1:port; 1 once it listens */
+/* qh_try_serve - one systemd-socket-activate on ip:port; 1 once it listens */
 static int
-qh_try_serve(const char *prog, const char *arg, int port)
+qh_try_serve(const char *prog, const char *arg, const char *ip, int port)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char log[512], listen[64];
 	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/server-%d.log", Q.home, port);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(listen, sizeof(listen), "%s:%d", ip, port);
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
@@ -130,7 +130,7 @@ qh_serve(const char *relprog, int port)
 
 	qh_prog(relprog, prog, sizeof(prog));
 	for (; port < 39500; port += 50)
-		if (qh_try_serve(prog, NULL, port))
+		if (qh_try_serve(prog, NULL, "127.0.0.1", port))
 			return port;
 	cr_assert_fail("no port of 39000-39499 could be listened on");
 	return -1;
@@ -144,10 +144,26 @@ qh_serve_arg(const char *relprog, const char *arg, int port)
 
 	qh_prog(relprog, prog, sizeof(prog));
 	for (; port <= last; port++)
-		if (qh_try_serve(prog, arg, port))
+		if (qh_try_serve(prog, arg, "127.0.0.1", port))
 			return port;
 	cr_assert_fail("no port up to %d could be listened on", last);
 	return -1;
+}
+
+const char *
+qh_serve_ip(const char *relprog, const char *arg, int port)
+{
+	static char ip[32];
+	char prog[512];
+
+	qh_prog(relprog, prog, sizeof(prog));
+	for (int i = 0; i < 5; i++) {
+		snprintf(ip, sizeof(ip), "127.0.95.%d", 2 + (int)((getpid() + i * 37) % 250));
+		if (qh_try_serve(prog, arg, ip, port))
+			return ip;
+	}
+	cr_assert_fail("no 127.0.95.x:%d could be listened on", port);
+	return NULL;
 }
 
 char *

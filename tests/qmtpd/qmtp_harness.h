@@ -24,6 +24,9 @@ int qh_serve(const char *relprog, int port);
 /* qh_serve_arg - the same with one argument for the program (NULL: none) and
  * $CREDENTIALS_DIRECTORY passed on, on port .. port+4 (h7q's range 39500-39599) */
 int qh_serve_arg(const char *relprog, const char *arg, int port);
+/* qh_serve_ip - the same on a fixed port (QMTPS is port 6209) of a loopback
+ * address 127.0.95.x picked by pid, so parallel runs do not collide: that address */
+const char *qh_serve_ip(const char *relprog, const char *arg, int port);
 /* qh_server_log - the server's stderr (malloc'd), NULL if none */
 char *qh_server_log(void);
 void qh_teardown(void);
