@@ -3,6 +3,7 @@
  *
  * Runs as:    every program, before any untrusted input is read.
  * Trusted:    control files (root-owned); a malformed one is an error, never guessed at.
+ * Hostile:    nothing; still a number out of range is an error, not a guess.
  * May touch:  reads <home>/control/ (or the directory given to cfg_set_dir).
  */
 #include <errno.h>

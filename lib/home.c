@@ -3,6 +3,8 @@
  *
  * Runs as:    every program.
  * Trusted:    QMAILHOME only when the process did not gain privileges at exec.
+ * Hostile:    $QMAILHOME in a process that gained privileges at exec (AT_SECURE):
+ *             ignored there.
  * May touch:  nothing.
  */
 #include <errno.h>

@@ -3,6 +3,7 @@
  *
  * Runs as:    root or the home's owner, by hand or from mkhome.sh.
  * Trusted:    users/assign.
+ * Hostile:    nothing: only the administrator writes users/assign.
  * May touch:  users/cdb.tmp, users/cdb, and an fsync of users/.
  */
 #include <fcntl.h>

@@ -4,6 +4,7 @@
  * Runs as:    root (the administrator), or the sandbox owner.
  * Trusted:    users/assign (written by the administrator): still checked
  *             line by line so a typo fails loudly instead of misrouting mail.
+ * Hostile:    nothing: the input is the administrator's.
  * May touch:  users/cdb.tmp (created), users/cdb (replaced by rename).
  */
 #include <cdb.h>

@@ -3,6 +3,8 @@
  *
  * Runs as:    root or the qmail admin, by hand or from a script.
  * Trusted:    users/recipients (one address per line, '#' comments).
+ * Hostile:    nothing: the input is the administrator's; a line too long
+ *             is refused rather than truncated.
  * May touch:  writes users/recipients.tmp, renames it over users/recipients.cdb.
  * Format:     s/qmail's (fastforward's): key ":" + the lower-cased line, empty value.
  */

@@ -4,6 +4,7 @@
  *
  * Runs as:    qmailq, started by qmail-start (or as the caller in the sandbox).
  * Trusted:    qmail-send at the other end of the pipes; QMAILHOME (lib/home).
+ * Hostile:    nothing beyond a confused peer; every request is checked.
  * May touch:  <home>/queue intd/ mess/ todo/ pid/.
  */
 #include <signal.h>

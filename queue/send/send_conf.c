@@ -3,6 +3,7 @@
  *
  * Runs as:    qmail-send (qmails), at start and on SIGHUP.
  * Trusted:    <home>/control files (root-owned).
+ * Hostile:    nothing: control files are the administrator's; bad ones are refused.
  * May touch:  reads control/ only.
  */
 #include <string.h>

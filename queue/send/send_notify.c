@@ -4,6 +4,7 @@
  *
  * Runs as:    qmail-send (qmails), the unit's main process (qmail-start execs it).
  * Trusted:    NOTIFY_SOCKET and WATCHDOG_USEC from systemd.
+ * Hostile:    nothing; the messages carry only counts.
  * May touch:  the notification socket only (sd_notify); nothing without NOTIFY_SOCKET.
  */
 #include <stdio.h>

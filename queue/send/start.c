@@ -6,6 +6,7 @@
  * Runs as:    root (the unit's ExecStart), or the caller in a sandbox
  *             (any uid, or root with $QMAILHOME: nobody changes identity).
  * Trusted:    argv and environment from the unit; the environment is passed down.
+ * Hostile:    nothing: it reads no input, only argv and the environment.
  * May touch:  fork/exec of <home>/bin/qmail-{lspawn,rspawn,clean,send} and the logger.
  * WARNING:    as root each child drops to its own uid before exec: qmail-send to
  *             qmails, qmail-rspawn to qmailr, qmail-clean to qmailq, the logger to
