@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * smtp_mav.c - who may relay by AUTH or client certificate, and LOCALMFCHECK on their senders.
+ * smtp_mav.c - who may relay by AUTH or client certificate, and LOCALMFCHECK on the
+ * senders of relaying clients.
  *
  * Runs as:    qmaild, one process per connection (handlers/smtpd).
  * Hostile:    the sender address; the client certificate's names.
- * Trusted:    LOCALMFCHECK, TLSCLIENTRELAY; control/rcpthosts; the TLS verification.
+ * Trusted:    LOCALMFCHECK, TLSCLIENTRELAY, RELAYCLIENT; control/rcpthosts and
+ *             mailfromrules.cdb; the TLS verification.
  * May touch:  nothing outside the session.
  */
 #include <string.h>
@@ -51,26 +53,30 @@ mav_is_user(const char *sender, const char *user)
 	    strncasecmp(sender, user, strlen(user)) == 0;
 }
 
-/* smtp_sec_mail_check - s/qmail's LOCALMFCHECK for clients that relay by AUTH or certificate */
+/* smtp_sec_mail_check - s/qmail's LOCALMFCHECK for relaying clients (RELAYCLIENT,
+ * AUTH or certificate): the refusal, or NULL */
 const char *
 smtp_sec_mail_check(const struct smtp_session *s, const char *sender)
 {
 	const char *m = smtp_sec_conf.localmfcheck;
 	int ok;
 
-	if (m == NULL || !smtp_sec_is_relay(s) || *sender == '\0')
+	if (m == NULL || *sender == '\0' ||
+	    (s->conf->relayclient == NULL && !smtp_sec_is_relay(s)))
 		return NULL;
-	if (*m == '\0')
-		ok = strchr(sender, '@') && smtp_rcpthosts(s->conf, sender);
-	else if (strcmp(m, "=") == 0)
+	if (strcmp(m, "=") == 0)
 		ok = s->sec.authuser[0] && mav_is_user(sender, s->sec.authuser) &&
 		    (strchr(s->sec.authuser, '@') || smtp_rcpthosts(s->conf, sender));
 	else if (strcmp(m, "?") == 0 || strcmp(m, "@") == 0)
 		ok = s->sec.info.client_email[0] &&
 		    strcasecmp(sender, s->sec.info.client_email) == 0;
-	else if (strcmp(m, "!") == 0)
-		ok = 1;				/* mailfromrules.cdb: not implemented */
-	else
-		ok = mav_domain_is(sender, m);
+	else if (strcmp(m, "!") == 0 && smtp_sec_conf.mfrules_fd >= 0)
+		ok = smtp_mfrules_check(smtp_sec_conf.mfrules_fd, s->peer->remoteip,
+		    s->peer->remotehost, smtp_sec_remoteinfo(s), sender);
+	else	/* '', a domain, or '!' without the cdb: as s/qmail, rcpthosts too */
+		ok = (strlen(m) > 1 && mav_domain_is(sender, m)) ||
+		    (strchr(sender, '@') && smtp_rcpthosts(s->conf, sender));
+	if (ok < 0)
+		return SMTP_R_MAV_TEMP;
 	return ok ? NULL : SMTP_R_MAV;
 }

@@ -34,6 +34,7 @@ const char SMTP_R_AUTH_INMAIL[] = "503 5.5.1 AUTH not permitted during a mail tr
 const char SMTP_R_AUTH_NEEDTLS[] = "538 5.7.11 encryption required for requested authentication mechanism";
 const char SMTP_R_AUTH_FIRST[] = "530 5.7.0 authentication required";
 const char SMTP_R_MAV[] = "553 5.7.1 sender address not allowed for this client";
+const char SMTP_R_MAV_TEMP[] = "451 4.3.0 unable to read mailfromrules, try again later";
 const char SMTP_R_NOOP[] = "250 2.0.0 ok";
 const char SMTP_R_RSET[] = "250 2.0.0 flushed";
 const char SMTP_R_HELP[] = "214 2.0.0 sqmail, see qmail-smtpd(8)";

@@ -77,6 +77,7 @@ extern const char SMTP_R_AUTH_INMAIL[];
 extern const char SMTP_R_AUTH_NEEDTLS[];
 extern const char SMTP_R_AUTH_FIRST[];
 extern const char SMTP_R_MAV[];
+extern const char SMTP_R_MAV_TEMP[];
 
 /* smtp_reply_tag - short stable name of a refusal for the log */
 const char *smtp_reply_tag(const char *reply);

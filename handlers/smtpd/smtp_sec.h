@@ -36,6 +36,7 @@ struct smtp_sec_conf {
 	unsigned authsleep;		/* AUTHSLEEP seconds after a failure (default 5) */
 	enum smtp_certrelay certrelay;	/* TLSCLIENTRELAY */
 	const char *localmfcheck;	/* LOCALMFCHECK, or NULL */
+	int mfrules_fd;			/* control/mailfromrules.cdb for '!', or -1 */
 	struct tls_ctx *tls;		/* NULL: no certificate, no TLS */
 };
 
@@ -80,6 +81,14 @@ void smtp_auth_ehlo(struct smtp_session *s);
 int smtp_sec_is_relay(const struct smtp_session *s);
 /* smtp_sec_mail_check - LOCALMFCHECK for such clients: the refusal, or NULL */
 const char *smtp_sec_mail_check(const struct smtp_session *s, const char *sender);
+
+/* smtp_mfrules.c */
+/* smtp_mfrules_open - control/mailfromrules.cdb: fd, -1 none, -2 error (logged) */
+int smtp_mfrules_open(void);
+/* smtp_mfrules_check - may the client (ip, host, info may be NULL) use sender?
+ * 1 yes, 0 no, -1 unreadable (logged) */
+int smtp_mfrules_check(int fd, const char *ip, const char *host, const char *info,
+    const char *sender);
 
 /* smtp_b64.c */
 /* smtp_b64_decode - strict base64: byte count, or -1 */

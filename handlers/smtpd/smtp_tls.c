@@ -113,6 +113,12 @@ smtp_sec_load(void)
 
 	smtp_sec_tlsenv(c);
 	smtp_sec_authenv(c);
+	c->mfrules_fd = -1;
+	if (c->localmfcheck && strcmp(c->localmfcheck, "!") == 0 &&
+	    (c->mfrules_fd = smtp_mfrules_open()) == -2)
+		return -1;
+	if (c->localmfcheck && strcmp(c->localmfcheck, "!") == 0 && c->mfrules_fd < 0)
+		log_warning("LOCALMFCHECK=!: no control/mailfromrules.cdb, rcpthosts decides");
 	if (c->tls_mode == SMTP_TLS_CERT)
 		cc = TLS_CC_REQUIRE;
 	else if (c->certrelay != SMTP_CR_OFF ||

@@ -244,11 +244,14 @@ def s_submission():
 
 
 def s_mav():
-    # LOCALMFCHECK: ARG is the sender; want 553 for a sender not allowed
-    sender, want = arg.split(":")
+    # LOCALMFCHECK: ARG is sender:want[:user:password] (default alice);
+    # want 553 for a sender not allowed
+    a = arg.split(":")
+    sender, want = a[0], a[1]
+    user, pw = (a[2], a[3]) if len(a) > 3 else ("alice", "sandbox")
     c = Conn()
     starttls(c)
-    if auth(c, "PLAIN", "alice", "sandbox") != 235:
+    if auth(c, "PLAIN", user, pw) != 235:
         fail("AUTH")
     c.cmd("MAIL FROM:<%s>" % sender, int(want))
 
@@ -293,6 +296,101 @@ def s_garbage():
         data = b""
     if b"220" in data:
         fail("got a greeting without TLS")
+
+
+def s_offers():
+    # ARG: "plain" or "tls", then "|+WORD" (must be in the EHLO reply) and
+    # "|-WORD" (must not be); WORD is matched against the keyword lines
+    parts = arg.split("|")
+    c = Conn()
+    if parts[0] == "tls":
+        lines = starttls(c)
+    else:
+        greet(c)
+        _, lines = c.cmd("EHLO client.example", 250)
+    kw = [l[4:] for l in lines[1:]]
+    for p in parts[1:]:
+        has = any(k == p[1:] or k.startswith(p[1:] + " ") for k in kw)
+        if (p[0] == "+") != has:
+            fail("EHLO keyword %r: want %s, have %s" % (p[1:], p[0], kw))
+    c.cmd("QUIT", 221)
+
+
+def s_authcode():
+    # ARG: MECH:user:password:want -- whether or not the mechanism is offered
+    mech, user, pw, want = arg.split(":")
+    c = Conn()
+    starttls(c)
+    if mech == "PLAIN":
+        code = c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (user, pw)))[0]
+    elif mech == "LOGIN":
+        code = c.cmd("AUTH LOGIN")[0]
+    else:
+        code = c.cmd("AUTH CRAM-MD5")[0]
+        if code == 334:
+            c.cmd("*")
+    if code != int(want):
+        fail("AUTH %s: want %s got %s" % (mech, want, code))
+    c.cmd("QUIT", 221)
+
+
+def s_authreq():
+    # SMTPAUTH='!' on port 25: MAIL needs AUTH first, before and inside TLS
+    c = Conn()
+    greet(c)
+    c.cmd("EHLO client.example", 250)
+    _, lines = c.cmd("MAIL FROM:<alice@example.com>", 530)
+    if "authentication required" not in lines[-1]:
+        fail("530 but not for AUTH: %s" % lines[-1])
+    c.cmd("STARTTLS", 220)
+    c.wrap()
+    c.cmd("EHLO client.example", 250)
+    c.cmd("MAIL FROM:<alice@example.com>", 530)
+    c.cmd("RCPT TO:<bob@example.com>", 503)
+    if auth(c, arg or "PLAIN", "alice", "sandbox") != 235:
+        fail("AUTH")
+    send_mail(c, frm="alice@example.com", rcpt="x@elsewhere.org")
+    c.cmd("QUIT", 221)
+
+
+def s_notls():
+    # UCSPITLS=-: STARTTLS neither offered nor accepted; mail still flows
+    c = Conn()
+    greet(c)
+    _, lines = c.cmd("EHLO client.example", 250)
+    if any("STARTTLS" in l for l in lines):
+        fail("STARTTLS offered")
+    c.cmd("STARTTLS", 502)
+    send_mail(c)
+    c.cmd("QUIT", 221)
+
+
+def s_certmav():
+    # ARG: client-NAME:sender:want -- LOCALMFCHECK for a certificate client
+    cert, sender, want = arg.split(":")
+    c = Conn(cert=cert)
+    starttls(c)
+    c.cmd("MAIL FROM:<%s>" % sender, int(want))
+    c.cmd("QUIT", 221)
+
+
+def s_plainmav():
+    # ARG: sender:want -- a client without AUTH (RELAYCLIENT or none)
+    sender, want = arg.split(":")
+    c = Conn()
+    greet(c)
+    c.cmd("EHLO client.example", 250)
+    c.cmd("MAIL FROM:<%s>" % sender, int(want))
+    c.cmd("QUIT", 221)
+
+
+def s_auth_norelay():
+    # after a refused AUTH, relaying stays refused
+    c = Conn()
+    starttls(c)
+    c.cmd("AUTH PLAIN " + b64("\0alice\0sandbox"))
+    send_mail(c, frm="alice@example.com", rcpt="x@elsewhere.org", want_rcpt=553)
+    c.cmd("QUIT", 221)
 
 
 globals()["s_" + scenario]()
