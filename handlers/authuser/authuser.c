@@ -3,15 +3,17 @@
  *
  * Runs as:    qmaild (a child of qmail-smtpd), or root for system users (-s).
  * Hostile:    the user name, secret and challenge from fd 3.
- * Trusted:    users/authuser, /etc/shadow.
+ * Trusted:    users/authuser, the passwd and shadow databases (with -s).
  * May touch:  reads those files; nothing else.
  * Must not:   log a secret; answer faster for an unknown user than for a wrong password.
  */
 #include <crypt.h>
 #include <errno.h>
+#include <pwd.h>
 #include <shadow.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "authuser.h"
@@ -128,12 +130,33 @@ check_token(const struct authuser_req *r, const char *tok)
 	return ct_equal(r->secret, tok);
 }
 
-/* authuser_check - users/authuser first, then (with -s, as root) shadow */
+/* system_hash - a system user's crypt(3) hash (passwd, or shadow when passwd
+ * says "x"), or NULL: no such user, shadow unreadable (not root), locked
+ * ("!" or "*"), or the account expired */
+static const char *
+system_hash(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	struct spwd *sp;
+	long today = (long)(time(NULL) / 86400);
+
+	if (pw == NULL)
+		return NULL;
+	if (strcmp(pw->pw_passwd, "x") != 0)
+		return pw->pw_passwd[0] == '$' ? pw->pw_passwd : NULL;
+	if ((sp = getspnam(user)) == NULL || sp->sp_pwdp[0] != '$')
+		return NULL;
+	if (sp->sp_expire > 0 && today >= sp->sp_expire)
+		return NULL;
+	return sp->sp_pwdp;
+}
+
+/* authuser_check - users/authuser first, then (with -s) the system's users */
 int
 authuser_check(const struct authuser_req *r, const char *file, int system_users)
 {
 	struct buf tok;
-	struct spwd *sp;
+	const char *h;
 	int f, ok = 0;
 
 	if (r->user[0] == '\0' || r->secret[0] == '\0' || strchr(r->user, ':'))
@@ -146,9 +169,8 @@ authuser_check(const struct authuser_req *r, const char *file, int system_users)
 	}
 	if (f)
 		ok = check_token(r, buf_str(&tok));
-	else if (system_users && geteuid() == 0 && !r->challenge[0] &&
-	    (sp = getspnam(r->user)) != NULL && sp->sp_pwdp[0] == '$')
-		ok = check_crypt(r->secret, sp->sp_pwdp);
+	else if (system_users && !r->challenge[0] && (h = system_hash(r->user)) != NULL)
+		ok = check_crypt(r->secret, h);
 	else if (!r->challenge[0])
 		check_dummy(r->secret);
 	explicit_bzero(tok.s ? tok.s : (char *)&tok, tok.s ? buf_len(&tok) : 0);

@@ -21,6 +21,7 @@ const char SMTP_R_TLS_ALREADY[] = "503 5.5.1 TLS already active";
 const char SMTP_R_TLS_SYNTAX[] = "501 5.5.4 syntax: STARTTLS";
 const char SMTP_R_TLS_PIPELINED[] = "554 5.5.1 commands pipelined after STARTTLS, closing connection";
 const char SMTP_R_TLS_FIRST[] = "530 5.7.0 must issue a STARTTLS command first";
+const char SMTP_R_TLS_TEMP[] = "454 4.7.0 TLS not available due to temporary reason";
 const char SMTP_R_TLS_NEEDCERT[] = "554 5.7.1 a valid client certificate is required";
 const char SMTP_R_AUTH_OK[] = "235 2.7.0 authentication successful";
 const char SMTP_R_AUTH_FAIL[] = "535 5.7.8 authentication failed";

@@ -64,6 +64,7 @@ extern const char SMTP_R_TLS_ALREADY[];
 extern const char SMTP_R_TLS_SYNTAX[];
 extern const char SMTP_R_TLS_PIPELINED[];
 extern const char SMTP_R_TLS_FIRST[];
+extern const char SMTP_R_TLS_TEMP[];
 extern const char SMTP_R_TLS_NEEDCERT[];
 extern const char SMTP_R_AUTH_OK[];
 extern const char SMTP_R_AUTH_FAIL[];

@@ -38,6 +38,7 @@ struct smtp_sec_conf {
 	const char *localmfcheck;	/* LOCALMFCHECK, or NULL */
 	int mfrules_fd;			/* control/mailfromrules.cdb for '!', or -1 */
 	struct tls_ctx *tls;		/* NULL: no certificate, no TLS */
+	int tls_broken;			/* credentials unusable: STARTTLS gets 454 */
 };
 
 extern struct smtp_sec_conf smtp_sec_conf;
@@ -59,6 +60,8 @@ struct smtpd_conf;
 int smtp_sec_args(int argc, char **argv);
 /* smtp_sec_load - environment and TLS credentials, before any client byte: 0 or -1 */
 int smtp_sec_load(void);
+/* smtp_sec_is_implicit - SMTPS by argv or environment (before smtp_sec_load too) */
+int smtp_sec_is_implicit(void);
 /* smtp_sec_implicit - SMTPS: handshake before the greeting; 0, or -1 (dropped) */
 int smtp_sec_implicit(struct io *io, unsigned timeout);
 void smtp_sec_session(struct smtp_session *s);

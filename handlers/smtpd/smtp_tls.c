@@ -103,6 +103,16 @@ smtp_sec_tlsenv(struct smtp_sec_conf *c)
 		c->submission = 1;
 }
 
+static int
+smtp_sec_auth_check(const struct smtp_sec_conf *c)
+{
+	if (c->auth_required && c->auth_mechs == 0) {
+		log_err("AUTH is required but no checkpassword program is given (or SMTPAUTH=-)");
+		return -1;
+	}
+	return 0;
+}
+
 /* smtp_sec_load - read the settings and the TLS credentials (before any client byte) */
 int
 smtp_sec_load(void)
@@ -122,12 +132,20 @@ smtp_sec_load(void)
 	if (c->tls_mode == SMTP_TLS_CERT)
 		cc = TLS_CC_REQUIRE;
 	else if (c->certrelay != SMTP_CR_OFF ||
-	    (c->localmfcheck && strcmp(c->localmfcheck, "?") == 0))
+	    (c->localmfcheck && (strcmp(c->localmfcheck, "?") == 0 ||
+	    strcmp(c->localmfcheck, "@") == 0)))
 		cc = TLS_CC_REQUEST;
 	c->tls = NULL;
 	if (c->tls_mode != SMTP_TLS_OFF || c->implicit) {
-		if ((r = tls_server_init(&c->tls, "smtpd", cc)) < 0)
+		if ((r = tls_server_init(&c->tls, "smtpd", cc)) < 0 &&
+		    (c->implicit || c->tls_mode >= SMTP_TLS_REQUIRE))
 			return -1;
+		if (r < 0) {
+			/* opportunistic STARTTLS: mail still flows, STARTTLS gets 454 */
+			log_err("TLS credentials unusable: STARTTLS not offered, answered 454");
+			c->tls_broken = 1;
+			return smtp_sec_auth_check(c);
+		}
 		if (r == 0 && (c->implicit || c->tls_mode >= SMTP_TLS_REQUIRE)) {
 			log_err("TLS is required but no certificate is configured "
 			    "($CREDENTIALS_DIRECTORY/smtpd.pem or control/servercert.pem)");
@@ -136,11 +154,14 @@ smtp_sec_load(void)
 		if (r == 0)
 			c->tls_mode = SMTP_TLS_OFF;
 	}
-	if (c->auth_required && c->auth_mechs == 0) {
-		log_err("AUTH is required but no checkpassword program is given (or SMTPAUTH=-)");
-		return -1;
-	}
-	return 0;
+	return smtp_sec_auth_check(c);
+}
+
+/* smtp_sec_is_implicit - SMTPS (argv or SMTPS=1): no plaintext reply ever */
+int
+smtp_sec_is_implicit(void)
+{
+	return smtp_sec_conf.implicit || smtp_env_is("SMTPS", "1");
 }
 
 static void
@@ -223,7 +244,8 @@ smtp_starttls(struct smtp_session *s, const char *arg)
 	char why[128], d[200];
 
 	if (s->sec.has_tls || smtp_sec_conf.tls == NULL || smtp_sec_conf.tls_mode == SMTP_TLS_OFF) {
-		smtp_out(s, s->sec.has_tls ? SMTP_R_TLS_ALREADY : SMTP_R_UNIMPL);
+		smtp_out(s, s->sec.has_tls ? SMTP_R_TLS_ALREADY : smtp_sec_conf.tls_broken ?
+		    SMTP_R_TLS_TEMP : SMTP_R_UNIMPL);
 		return;
 	}
 	if (*arg) {

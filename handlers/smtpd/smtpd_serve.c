@@ -35,7 +35,10 @@ smtpd_serve(int rfd, int wfd)
 		return SMTPD_EXIT_DROP;
 	}
 	if (rules < 0 || smtpd_conf_load(&conf) < 0 || smtp_sec_load() < 0) {
-		/* qmail: "421 unable to read controls", exit 111 */
+		/* qmail: "421 unable to read controls", exit 111; SMTPS just closes,
+		 * a plaintext reply would only confuse the client's TLS stack */
+		if (smtp_sec_is_implicit())
+			return EXIT_TEMP;
 		io_init_fd(&io, rfd, wfd, SMTPD_CONTROLS_TIMEOUT);
 		io_puts(&io, SMTP_R_CONTROLS);
 		io_puts(&io, "\r\n");

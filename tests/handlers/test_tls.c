@@ -202,7 +202,8 @@ Test(tls, required_tls_without_certificate_is_421)
 Test(tls, units_verify)
 {
 	char out[16384];
-	const char *u[] = { "qmail-submission.socket", "qmail-submission@.service",
+	const char *u[] = { "qmail-smtpd.socket", "qmail-smtpd@.service",
+	    "qmail-submission.socket", "qmail-submission@.service",
 	    "qmail-smtps.socket", "qmail-smtps@.service", "qmail-tlsticket.service",
 	    "qmail-tlsticket.timer", NULL };
 	int i;
@@ -213,13 +214,19 @@ Test(tls, units_verify)
 		cr_assert(tls_sh(out, sizeof(out), "sh %s/units/subst.sh %s/home < %s/units/%s.in > "
 		    "%s/%s", tls_srcdir(), tls_dir, tls_srcdir(), u[i], tls_dir, u[i]) == 0);
 	cr_assert(tls_sh(out, sizeof(out), "cd %s && cp qmail-smtps@.service qmail-smtps@0.service && "
-	    "mkdir -p home/control/tls && systemd-analyze verify --man=no ./qmail-submission.socket "
+	    "mkdir -p home/control/tls && systemd-analyze verify --man=no ./qmail-smtpd.socket "
+	    "./qmail-smtpd@.service ./qmail-submission.socket "
 	    "./qmail-submission@.service ./qmail-smtps.socket ./qmail-smtps@.service "
 	    "./qmail-smtps@0.service ./qmail-tlsticket.service ./qmail-tlsticket.timer 2>&1",
 	    tls_dir) == 0, "%s", out);
 	cr_assert(out[0] == '\0', "systemd-analyze verify complained:\n%s", out);
 	cr_assert(tls_sh(out, sizeof(out), "grep -c '^LoadCredential=' %s/qmail-smtps@.service",
 	    tls_dir) == 0 && atoi(out) == 3, "%s", out);
+	/* port 25: the same three, each with a "-" default (TLS is optional there) */
+	cr_assert(tls_sh(out, sizeof(out), "grep -c '^LoadCredential=' %s/qmail-smtpd@.service",
+	    tls_dir) == 0 && atoi(out) == 3, "%s", out);
+	cr_assert(tls_sh(out, sizeof(out), "grep -c '^SetCredential=[a-z.-]*:-$' "
+	    "%s/qmail-smtpd@.service", tls_dir) == 0 && atoi(out) == 3, "%s", out);
 }
 
 Test(tls, ucspitls_question_mark_requires_a_client_certificate)

@@ -393,5 +393,58 @@ def s_auth_norelay():
     c.cmd("QUIT", 221)
 
 
+def remove_keys():
+    import os
+    for k in ("smtpd.key", "smtpd-ecdsa.key"):
+        os.remove(d + "/creds/" + k)
+
+
+def s_keygone():
+    # the key is read before the first client byte: removing it after the
+    # process started (SMTPS: after connect; STARTTLS: after the greeting)
+    # must not stop this session's handshake
+    if arg == "smtps":
+        c = Conn()
+        time.sleep(1.5)
+        remove_keys()
+        c.wrap()
+        greet(c)
+    else:
+        c = Conn()
+        greet(c)
+        remove_keys()
+        c.cmd("EHLO client.example", 250)
+        c.cmd("STARTTLS", 220)
+        c.wrap()
+    c.cmd("EHLO client.example", 250)
+    c.cmd("QUIT", 221)
+
+
+def s_nokey():
+    # SMTPS without a usable key: closed at once, no plaintext, no handshake
+    c = Conn(timeout=10)
+    t = time.time()
+    try:
+        c.wrap()
+        fail("handshake succeeded without a key")
+    except (ssl.SSLError, ConnectionError, OSError) as e:
+        log.append("-- handshake refused: %r" % e)
+    el = time.time() - t
+    if el > 3:
+        fail("closed only after %.1f s" % el)
+
+
+def s_brokenkey():
+    # port 25 with unusable credentials: mail flows, STARTTLS gets 454
+    c = Conn()
+    greet(c)
+    _, lines = c.cmd("EHLO client.example", 250)
+    if any("STARTTLS" in l for l in lines):
+        fail("STARTTLS offered without a usable key")
+    c.cmd("STARTTLS", 454)
+    send_mail(c)
+    c.cmd("QUIT", 221)
+
+
 globals()["s_" + scenario]()
 print("ok", scenario, "; ".join(l for l in log if l.startswith("-- TLS")))

@@ -164,21 +164,13 @@ tls_readfile(const char *name)
 	return b;
 }
 
-/* tls_serve - tcpserver on port p running qmail-smtpd with "VAR=val ..." and args */
-void
-tls_serve(int p, const char *env, const char *args)
+static void
+tls_spawn(int p, const char *cmd)
 {
-	char cmd[4096];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	int i;
 
 	tls_port = p;
-	snprintf(cmd, sizeof(cmd), "cd %s && exec env QMAILHOME=%s/home QQREC=%s/rec "
-	    "QMAILQUEUE=%s/tests/handlers/tls-qq.sh CREDENTIALS_DIRECTORY=%s/creds "
-	    "AUTHSLEEP=0 %s tcpserver -R -H -l localhost 127.0.0.1 %d "
-	    "%s/handlers/smtpd/qmail-smtpd %s 2>%s/log", tls_dir, tls_dir, tls_dir,
-	    tls_srcdir(), tls_dir, env ? env : "", p, tls_builddir(), args ? args : "",
-	    tls_dir);
 	tls_server = fork();
 	cr_assert(tls_server >= 0);
 	if (tls_server == 0) {
@@ -189,6 +181,37 @@ tls_serve(int p, const char *env, const char *args)
 	for (i = 0; i < 500 && !tls_port_open(p); i++)
 		nanosleep(&ts, NULL);
 	cr_assert(tls_port_open(p), "server on %d did not start: %s", p, tls_readfile("log"));
+}
+
+/* tls_serve - tcpserver on port p running qmail-smtpd with "VAR=val ..." and args */
+void
+tls_serve(int p, const char *env, const char *args)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "cd %s && exec env QMAILHOME=%s/home QQREC=%s/rec "
+	    "QMAILQUEUE=%s/tests/handlers/tls-qq.sh CREDENTIALS_DIRECTORY=%s/creds "
+	    "AUTHSLEEP=0 %s tcpserver -R -H -l localhost 127.0.0.1 %d "
+	    "%s/handlers/smtpd/qmail-smtpd %s 2>%s/log", tls_dir, tls_dir, tls_dir,
+	    tls_srcdir(), tls_dir, env ? env : "", p, tls_builddir(), args ? args : "",
+	    tls_dir);
+	tls_spawn(p, cmd);
+}
+
+/* tls_serve_sa - the same under systemd-socket-activate --inetd (as a unit with
+ * Accept=yes would run it); eopts are more "-E VAR=val" options */
+void
+tls_serve_sa(int p, const char *eopts, const char *args)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "cd %s && exec systemd-socket-activate --inetd -a "
+	    "-l 127.0.0.1:%d -E QMAILHOME=%s/home -E QQREC=%s/rec "
+	    "-E QMAILQUEUE=%s/tests/handlers/tls-qq.sh -E CREDENTIALS_DIRECTORY=%s/creds "
+	    "-E AUTHSLEEP=0 %s %s/handlers/smtpd/qmail-smtpd %s 2>%s/log", tls_dir, p,
+	    tls_dir, tls_dir, tls_srcdir(), tls_dir, eopts ? eopts : "", tls_builddir(),
+	    args ? args : "", tls_dir);
+	tls_spawn(p, cmd);
 }
 
 /* tls_py - one tls_client.py scenario; its output and the server log on failure */

@@ -26,6 +26,8 @@ char *tls_readfile(const char *name);
 int tls_port_open(int p);
 /* tls_serve - tcpserver on p running qmail-smtpd with "VAR=val ..." and args */
 void tls_serve(int p, const char *env, const char *args);
+/* tls_serve_sa - the same under systemd-socket-activate; eopts: "-E VAR=val ..." */
+void tls_serve_sa(int p, const char *eopts, const char *args);
 /* tls_stop - stop the server tls_serve started */
 void tls_stop(void);
 /* tls_py - run tls_client.py SCENARIO [ARG] against tls_port; asserts exit 0 */
