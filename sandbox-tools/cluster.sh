@@ -18,10 +18,9 @@
 #                     628 for the null client when the hub does not answer
 #   null   10.35.0.4  mini-qmail: no queue; bin/qmail-queue is qmail-qmqpc and
 #                     control/qmqpservers names the hub, then edge1
-# environment: SQ_NETNS_ID (suffix of every namespace name), CLUSTER_LINK=qmtp
-#              (plain QMTP on 209 from the edges, relaying by client address)
-#              or qmtps (6209 with client certificates; the default when
-#              certtool is there and qmail-remote speaks QMTPS).
+# environment: SQ_NETNS_ID (suffix of every namespace name), CLUSTER_LINK=qmtps
+#              (6209 with client certificates; the default when certtool is
+#              there) or qmtp (plain QMTP on 209, relaying by client address).
 # Needs root (namespaces), ip, systemd-socket-activate, tcprules; certtool for
 # QMTPS. Every process is started with setsid inside its node's namespace, its
 # pid kept in DIR/run/; "down" also ends whatever else is left in the
@@ -74,16 +73,21 @@ bg() {
 	echo $! > "$d/run/$n-$name.pid"
 }
 
-# listen NODE DIR NAME PORT PROG [ENV...] - PROG per connection on the node's
-# address, as a socket unit with Accept=yes; waits until it listens
+# listen NODE DIR NAME PORT PROG [NAME=VALUE...] [-- ARG...] - PROG ARGs per
+# connection on the node's address with those variables, as a socket unit
+# with Accept=yes; waits until it listens
 listen() {
 	n=$1 d=$2 name=$3 port=$4 prog=$5
 	shift 5
 	envs=
-	for e in "$@"; do envs="$envs -E $e"; done
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		envs="$envs -E $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
 	# shellcheck disable=SC2086 # a list of options
 	bg "$n" "$d" "$name" systemd-socket-activate --inetd -a -l "$(addr "$n"):$port" \
-	    -E QMAILHOME $envs "$d/$n/bin/$prog"
+	    -E QMAILHOME $envs "$d/$n/bin/$prog" "$@"
 	i=0
 	until grep -q '^Listening on' "$d/log/$n-$name.log"; do
 		if [ $i -ge 50 ] || ! alive "$(cat "$d/run/$n-$name.pid")"; then
@@ -143,9 +147,12 @@ stop_pid() {
 	rm -f "$f"
 }
 
+# link - how the edges reach the hub: qmtps, or qmtp without certtool
 link() {
 	if [ -n "${CLUSTER_LINK:-}" ]; then
 		echo "$CLUSTER_LINK"
+	elif command -v certtool > /dev/null; then
+		echo qmtps
 	else
 		echo qmtp
 	fi
@@ -263,8 +270,8 @@ start() {
 		listen hub "$d" qmtpd 209 qmail-qmtpd
 		listen hub "$d" qmqpd 628 qmail-qmqpd
 		if [ "$(link)" = qmtps ]; then
-			listen hub "$d" qmtps 6209 qmail-qmtpd --tls=implicit \
-			    "CREDENTIALS_DIRECTORY=$d/hub/control/tls"
+			listen hub "$d" qmtps 6209 qmail-qmtpd \
+			    "CREDENTIALS_DIRECTORY=$d/hub/control/tls" -- --tls=implicit
 		fi
 		;;
 	edge1 | edge2)

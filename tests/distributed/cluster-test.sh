@@ -79,6 +79,9 @@ outage() {
 	q1=$(queued edge1) q2=$(queued edge2) dn=$(count_new "$md" "$md2")
 	echo "cluster-test: all $total accepted; hub down: $dn delivered, edge1 holds $q1, edge2 $q2"
 	[ "$dn" = "$before" ] || fail "the stopped hub delivered $before -> $dn"
+	# the null client went on through its second QMQP server
+	grep -q '^<6>qmqp: 10.35.0.2: K' "$dir/log/client-nc.log" ||
+	    fail "no mail of the null client went to edge1 while the hub was down"
 	[ $((q1 + q2)) -gt 0 ] || fail "nothing waited in the edges' queues during the outage"
 	sleep 1
 	$cl start hub "$dir" || fail "restarting the hub"
@@ -98,6 +101,26 @@ outage() {
 	while [ "$(queued hub)" != 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	[ "$(queued hub)" = 0 ] || fail "mail left in the hub's queue"
 	python3 "$flow" check "$dir/sent" "$md" "$md2" || fail "not every mail exactly once (above)"
+	if [ "$(cat "$dir/link")" = qmtps ]; then
+		# every mail from an edge came by QMTPS with a verified certificate
+		n=$(grep -l '^X-Token: e[12]-' "$md"/new/* "$md2"/new/* |
+		    xargs grep -L 'with QMTPS.*, verified client' | wc -l)
+		[ "$n" = 0 ] || fail "$n mails from the edges did not come by verified QMTPS"
+	fi
+}
+
+# remote NODE HOME PORT - qmail-remote on NODE with HOME's control files sends
+# the rogue mail to alice through the hub's PORT; prints its report
+remote() {
+	echo "cluster.test:[10.35.0.1]:$3" > "$2/control/qmtproutes"
+	$cl exec "$1" "$dir" env QMAILHOME="$2" "$2/bin/qmail-remote" cluster.test \
+	    bob@rogue.test alice@cluster.test < "$2/msg" | tr '\0' '|'
+}
+
+# refused WHAT REPORT - the hub must have refused the recipient (h: rcpthosts)
+refused() {
+	echo "cluster-test: $1: $2"
+	case $2 in h*) ;; *) fail "$1: the hub did not refuse the recipient" ;; esac
 }
 
 refuse() {
@@ -105,12 +128,28 @@ refuse() {
 	sh "$src/sandbox-tools/mkhome.sh" "$r" "$build" rogue.test > /dev/null
 	printf 'Subject: rogue\n\nnot for the hub\n' > "$r/msg"
 	md="$dir/hub/home/alice/Maildir"
-	# plain QMTP from an address the hub's rules.qmtpd.cdb does not trust
-	echo "cluster.test:[10.35.0.1]" > "$r/control/qmtproutes"
-	out=$($cl exec null "$dir" env QMAILHOME="$r" "$r/bin/qmail-remote" cluster.test \
-	    bob@rogue.test alice@cluster.test < "$r/msg" | tr '\0' '|')
-	echo "cluster-test: QMTP from 10.35.0.4: $out"
-	case $out in h*) ;; *) fail "the hub did not refuse the recipient: $out" ;; esac
+	if [ "$(cat "$dir/link")" = qmtp ]; then
+		# plain QMTP from an address the hub's rules.qmtpd.cdb does not trust
+		refused "QMTP from 10.35.0.4" "$(remote null "$r" 209)"
+	else
+		# QMTPS: the certificate decides, not the address (edge1's address)
+		c=$dir/certs
+		echo "cluster.test:$c/ca.pem" > "$r/control/tlsdestinations"
+		refused "QMTP from edge1's address" "$(remote edge1 "$r" 209)"
+		refused "QMTPS without a certificate" "$(remote edge1 "$r" 6209)"
+		echo "*:$c/stranger.pem|$c/stranger.key" > "$r/control/domaincerts"
+		refused "QMTPS with another CA's certificate" "$(remote edge1 "$r" 6209)"
+		cp "$c/edge2.pem" "$c/edge2.key" "$r/"
+		echo "*:$r/edge2.pem|$r/edge2.key" > "$r/control/domaincerts"
+		out=$(remote edge1 "$r" 6209)
+		echo "cluster-test: QMTPS with edge2's certificate: $out"
+		case $out in r*) ;; *) fail "a certificate of the cluster CA did not relay" ;; esac
+		i=0
+		while [ "$(count_new "$md")" = 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		grep -q 'with QMTPS.*, verified client' "$md"/new/* ||
+		    fail "the hub's Received line does not name a verified QMTPS client"
+		rm -f "$md"/new/*
+	fi
 	# QMQP from an edge: rules.qmqpd.cdb allows the null client alone
 	echo 10.35.0.1 > "$r/control/qmqpservers"
 	st=0
