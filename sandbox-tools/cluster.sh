@@ -307,10 +307,13 @@ cmd_up() {
 	homes "$d" "$b"
 	if [ "$(link)" = qmtps ]; then
 		certs "$d"
-		mkdir -p "$d/hub/control/tls"
-		cp "$d/certs/hub.pem" "$d/hub/control/tls/qmtpd.pem"
-		cp "$d/certs/hub.key" "$d/hub/control/tls/qmtpd.key"
-		cp "$d/certs/ca.pem" "$d/hub/control/clientca.pem"
+		# the files qmail-qmtps@.service passes by LoadCredential=
+		t=$d/hub/control/tls
+		mkdir -p "$t"
+		cp "$d/certs/hub.pem" "$t/qmtpd.pem"
+		cp "$d/certs/hub.key" "$t/qmtpd.key"
+		cp "$d/certs/ca.pem" "$t/clientca.pem"
+		head -c 64 /dev/urandom > "$t/tls-ticket.key"
 	fi
 	net "$d"
 	for n in $NODES; do start "$n" "$d"; done
