@@ -24,6 +24,9 @@ int tls_peer_check(struct tls_conn *t, int verify, const char *pin, const char *
     char *why, size_t whysize);
 /* tls_peer_info - the server's view of the client certificate, into i */
 void tls_peer_info(const struct tls_conn *t, struct tls_info *i);
+/* tls_pair_matches - does credential pair idx's key belong to its certificate?
+ * 1 yes, 0 no, -1 cannot tell (tls_pair.c) */
+int tls_pair_matches(gnutls_certificate_credentials_t cred, unsigned idx);
 /* tls_peer_names - the peer certificate's DNS names or CN match host */
 int tls_peer_names(const struct tls_conn *t, const char *host);
 

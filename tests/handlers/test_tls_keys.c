@@ -31,7 +31,7 @@ Test(tlskeys, smtps_key_removed_after_connect)
 	    tls_readfile("log"));
 	/* the next process finds no key: a clear line, a clean close, no crash */
 	tls_py("nokey", NULL);
-	cr_assert(strstr(tls_readfile("log"), "smtpd.pem without smtpd.key"), "%s",
+	cr_assert(strstr(tls_readfile("log"), ".pem without smtpd"), "%s",
 	    tls_readfile("log"));
 	cr_assert(strstr(tls_readfile("log"), "signal") == NULL, "%s", tls_readfile("log"));
 }
@@ -73,4 +73,47 @@ Test(tlskeys, broken_key_with_tls_required_is_421)
 	tls_sh(out, sizeof(out), "python3 -c 'import socket; s=socket.create_connection("
 	    "(\"127.0.0.1\",%d)); print(s.recv(200))'", tls_port);
 	cr_assert(strstr(out, "421"), "%s", out);
+}
+
+Test(tlskeys, placeholder_credentials_fall_back_to_control_files)
+{
+	/* what the port-25 unit hands over when control/tls/ has no files */
+	tls_sh(NULL, 0, "cd %s/creds && rm -f smtpd-ecdsa.* && for f in smtpd.pem smtpd.key "
+	    "tls-ticket.key; do printf -- - > $f; done && cat ../srv.pem ../srv.key > "
+	    "../home/control/servercert.pem", tls_dir);
+	tls_serve(34125, NULL, NULL);
+	tls_py("starttls", NULL);
+	cr_assert(strstr(tls_readfile("log"), "<3>") == NULL, "%s", tls_readfile("log"));
+	tls_stop();
+	/* and without the control file either: no STARTTLS, mail still flows */
+	tls_sh(NULL, 0, "rm %s/home/control/servercert.pem", tls_dir);
+	tls_serve(34126, NULL, NULL);
+	tls_py("notls", NULL);
+	cr_assert(strstr(tls_readfile("log"), "<3>") == NULL, "%s", tls_readfile("log"));
+}
+
+Test(tlskeys, key_of_another_certificate_is_refused)
+{
+	tls_sh(NULL, 0, "cp %s/creds/smtpd-ecdsa.key %s/creds/smtpd.key", tls_dir, tls_dir);
+	tls_serve(34127, NULL, NULL);
+	tls_py("brokenkey", NULL);
+	cr_assert(strstr(tls_readfile("log"), "does not belong to the certificate"), "%s",
+	    tls_readfile("log"));
+}
+
+Test(tlskeys, ecdsa_served_first_rsa_to_rsa_only_clients)
+{
+	char out[16384];
+
+	if (system("command -v openssl >/dev/null 2>&1") != 0)
+		cr_skip_test("openssl missing");
+	tls_serve(34128, "SMTPS=1", NULL);
+	cr_assert(tls_sh(out, sizeof(out), "(sleep 0.5; printf 'QUIT\\r\\n'; sleep 0.5) | "
+	    "openssl s_client -connect 127.0.0.1:%d -CAfile %s/ca.pem -brief 2>&1", tls_port,
+	    tls_dir) == 0, "%s", out);
+	cr_assert(strstr(out, "Signature type: ECDSA"), "%s", out);
+	cr_assert(tls_sh(out, sizeof(out), "(sleep 0.5; printf 'QUIT\\r\\n'; sleep 0.5) | "
+	    "openssl s_client -sigalgs rsa_pss_rsae_sha256 -connect 127.0.0.1:%d -CAfile "
+	    "%s/ca.pem -brief 2>&1", tls_port, tls_dir) == 0, "%s", out);
+	cr_assert(strstr(out, "Signature type: RSA-PSS"), "%s", out);
 }
