@@ -2,7 +2,9 @@
  * main.c - qmail-queue: the only way into the queue.  Message on fd 0, envelope on
  * fd 1, exit code as in qmail-queue(8).
  *
- * Runs as:    the caller (sandbox, qmail-send bounces) or the queue owner.
+ * Runs as:    the caller.  The queue owner (and the sandbox's single user) writes
+ *             the queue itself; everyone else hands the message to the queue
+ *             writer qmail-queued (qq_handoff.c), which runs as the queue owner.
  * Hostile:    fd 0 and fd 1 contents; the caller's environment.
  * Trusted:    QMAILHOME only without AT_SECURE (lib/home).
  * May touch:  <home>/queue pid/ mess/ intd/ todo/ lock/trigger; fd 2 for one log line.
@@ -18,13 +20,17 @@
 #include <unistd.h>
 
 #include "home.h"
+#include "log.h"
 #include "mail/qqueue.h"
 #include "qq.h"
 
 int
 main(void)
 {
+	char path[4096];
+	const char *home;
 	sigset_t none;
+	int route, sock;
 
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
@@ -32,5 +38,16 @@ main(void)
 	umask(033);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	return qq_run(home_dir(), 0, 1);
+	home = home_dir();
+	route = qq_route(home, path, sizeof(path));
+	if (route != QQ_ROUTE_DIRECT) {
+		sock = qq_handoff_connect(path);
+		if (sock >= 0)
+			return qq_handoff(sock, 0, 1);
+		if (route == QQ_ROUTE_WRITER) {
+			log_err("qmail-queue: cannot write the queue, and connect %s: %m", path);
+			return QQ_EXIT_CONN_FAILED;
+		}
+	}
+	return qq_run(home, 0, 1);
 }

@@ -51,4 +51,14 @@ const char *qq_invoker_in(const char *path, uid_t uid);
  * nothing half-written is left behind on failure. */
 int qq_run(const char *home, int msgfd, int envfd);
 
+/* Who writes the message (qq_handoff.c). */
+enum qq_route { QQ_ROUTE_DIRECT, QQ_ROUTE_WRITER, QQ_ROUTE_PREFER };
+/* qq_route - direct when we own <home>/queue, else the writer (path: its socket);
+ * QQ_ROUTE_PREFER: we own it but control/queuewriter asks for the writer */
+int qq_route(const char *home, char *path, size_t size);
+/* qq_handoff_connect - connect to the queue writer at path: the socket or -1 */
+int qq_handoff_connect(const char *path);
+/* qq_handoff - relay message and envelope to the writer on sock: its exit code */
+int qq_handoff(int sock, int msgfd, int envfd);
+
 #endif

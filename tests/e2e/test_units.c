@@ -16,7 +16,8 @@ static struct buf out;
 static const char *const unit_names[] = {
 	"qmail-smtpd.socket", "qmail-smtpd@.service", "qmail-send.service",
 	"qmail-qmtpd.socket", "qmail-qmtpd@.service", "qmail-qmqpd.socket",
-	"qmail-qmqpd@.service", "qmail-qmtps.socket", "qmail-qmtps@.service", NULL
+	"qmail-qmqpd@.service", "qmail-qmtps.socket", "qmail-qmtps@.service",
+	"qmail-queued.socket", "qmail-queued.service", NULL
 };
 
 /* gen - units/NAME.in filled in for the qmail home HOME, into dir/NAME */
@@ -53,6 +54,7 @@ setup(void)
 	program("qmail-start");
 	program("qmail-qmtpd");
 	program("qmail-qmqpd");
+	program("qmail-queued");
 	for (u = unit_names; *u; u++)
 		gen(*u, home);
 	gen("sqmail.sysusers", "/var/qmail");
@@ -82,7 +84,8 @@ Test(units, verify_clean, .init = setup, .fini = teardown, .timeout = 30)
 	rc = e2e_sh(&out, "cd '%s' && systemd-analyze verify --man=no ./qmail-smtpd.socket "
 	    "./qmail-smtpd@.service ./qmail-smtpd@0.service ./qmail-send.service "
 	    "./qmail-qmtpd.socket ./qmail-qmtpd@0.service ./qmail-qmqpd.socket "
-	    "./qmail-qmqpd@0.service ./qmail-qmtps.socket ./qmail-qmtps@0.service", dir);
+	    "./qmail-qmqpd@0.service ./qmail-qmtps.socket ./qmail-qmtps@0.service "
+	    "./qmail-queued.socket ./qmail-queued.service", dir);
 	cr_expect_eq(rc, 0, "systemd-analyze verify failed:\n%s", buf_str(&out));
 	/* Unknown keys are only warnings for systemd: any output is a failure here. */
 	cr_expect_eq(buf_len(&out), 0, "systemd-analyze verify complained:\n%s", buf_str(&out));
@@ -131,6 +134,11 @@ Test(units, content, .init = setup, .fini = teardown)
 		{ "qmail-qmtps@.service", "/control/tls/clientca.pem\n" },
 		{ "qmail-qmtps@.service", "\nLoadCredential=qmtpd.key:" },
 		{ "qmail-qmtps@.service", "\nUser=qmaild\n" },
+		{ "qmail-smtpd@.service", "\nWants=qmail-queued.socket\n" },
+		{ "qmail-queued.socket", "\nListenStream=/run/sqmail/queue\n" },
+		{ "qmail-queued.socket", "\nSocketMode=0666\n" },
+		{ "qmail-queued.service", "\nUser=qmailq\n" },
+		{ "qmail-queued.service", "\nNoNewPrivileges=yes\n" },
 	};
 	size_t i;
 
@@ -170,6 +178,8 @@ Test(units, hardening, .init = setup, .fini = teardown, .timeout = 30)
 	cr_expect_leq(exposure("qmail-qmqpd@.service"), 20, "%s", buf_str(&out));
 	cr_expect_leq(exposure("qmail-qmtps@.service"), 20, "%s", buf_str(&out));
 	cr_expect_leq(exposure("qmail-send.service"), 50, "%s", buf_str(&out));
+	/* the queue writer takes bytes from every local user */
+	cr_expect_leq(exposure("qmail-queued.service"), 20, "%s", buf_str(&out));
 }
 
 Test(units, sysusers, .init = setup, .fini = teardown, .timeout = 30)
