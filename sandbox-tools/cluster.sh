@@ -381,7 +381,9 @@ with smtplib.SMTP(sys.argv[1], 25, local_hostname="null.cluster.test") as s:
 		f=$(wait_token "$d/hub/home/alice/Maildir" "$t-$p") ||
 		    die "the mail via $p did not reach the hub's Maildir in 20 s"
 		echo "cluster: via $p: $f"
-		grep -i '^Received:' "$f" | sed 's/^/    /'
+		# the Received lines with their continuations
+		awk '/^$/ { exit } /^Received:/ { r = 1; print "    " $0; next }
+		    /^[ \t]/ { if (r) print "    " $0; next } { r = 0 }' "$f"
 	done
 }
 
