@@ -55,16 +55,17 @@ outage() {
 	md=$dir/hub/home/alice/Maildir md2=$dir/hub/home/bob/Maildir
 	per_edge=$((total * 2 / 5))
 	by_null=$((total - 2 * per_edge))
-	# about 6 s of sending; the hub is down from ~1.5 s until after the end
+	# about 6 s of sending; the hub stops after a tenth (at most 3 s) and is
+	# down until all clients are done
 	$cl exec null "$dir" python3 "$flow" smtp 10.35.0.2 e1 $per_edge 0.06 > "$dir/sent-e1" 2> "$dir/log/client-e1.log" &
 	p1=$!
 	$cl exec null "$dir" python3 "$flow" smtp 10.35.0.3 e2 $per_edge 0.06 > "$dir/sent-e2" 2> "$dir/log/client-e2.log" &
 	p2=$!
-	$cl exec null "$dir" python3 "$flow" inject "$dir/null/bin/sendmail" nc $by_null 0.1 \
+	$cl exec null "$dir" python3 "$flow" inject "$dir/null/bin/sendmail" nc $by_null 0.15 \
 	    > "$dir/sent-nc" 2> "$dir/log/client-nc.log" &
 	p3=$!
 	i=0
-	while [ "$(count_new "$md" "$md2")" -lt $((total / 10)) ] && [ $i -lt 100 ]; do
+	while [ "$(count_new "$md" "$md2")" -lt $((total / 10)) ] && [ $i -lt 30 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

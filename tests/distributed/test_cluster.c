@@ -57,7 +57,11 @@ scenario(const char *mode, const char *letter)
 	if (geteuid() != 0)
 		cr_skip_test("needs root (network namespaces)");
 	cr_assert_not_null(mkdtemp(dir));
-	snprintf(id, sizeof(id), "%s%s", env_or("SQ_NETNS_ID", ""), letter);
+	/* without SQ_NETNS_ID, the pid keeps concurrent runs apart (as tests/remote) */
+	if (getenv("SQ_NETNS_ID") != NULL)
+		snprintf(id, sizeof(id), "%s%s", getenv("SQ_NETNS_ID"), letter);
+	else
+		snprintf(id, sizeof(id), "-%d%s", (int)getpid() % 100000, letter);
 	snprintf(cmd, sizeof(cmd), "SQ_NETNS_ID='%s' sh '%s/tests/distributed/cluster-test.sh' "
 	    "%s '%s/c' > '%s/test.log' 2>&1", id, env_or("SQ_SRCDIR", "."), mode, dir, dir);
 	st = system(cmd);
