@@ -74,6 +74,9 @@ domaincert(struct remote_job *job)
 			if (*v == '|')
 				v++;
 			snprintf(job->keyfile, sizeof(job->keyfile), "%.*s", (int)strcspn(v, "|"), v);
+			v += strcspn(v, "|");
+			if (*v == '|')
+				snprintf(job->keypass, sizeof(job->keypass), "%s", v + 1);
 			return;
 		}
 }
@@ -136,9 +139,12 @@ main(int argc, char **argv)
 		memcpy(job.route.pass, auth.pass, sizeof(auth.pass));
 	}
 	snprintf(job.helo, sizeof(job.helo), "%s", buf_str(&cfg.helohost));
-	if (route_domainip(&cfg.domainips, job.sender, &job.src, &job.hassrc, job.helo,
-	    sizeof(job.helo)) < 0)
-		report_final('Z', "Unable to parse control/domainips. (#4.3.0)\n", NULL);
+	ra = route_domainip(&cfg.domainips, job.sender, &job.src, &job.hassrc, job.helo,
+	    sizeof(job.helo));
+	if (ra < 0)
+		report_final('Z', ra == -2 ? "control/domainips names an interface this machine "
+		    "does not have. (#4.3.0)\n" : "Unable to parse control/domainips. (#4.3.0)\n",
+		    NULL);
 	domaincert(&job);
 	load_message(&job);
 	remote_run(&job);

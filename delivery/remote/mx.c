@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -23,7 +24,24 @@
 
 #define MX_ANSWER_MAX 65536
 #define MX_MAXMX 32
-#define MX_CNAME_DEPTH 8
+#define MX_CNAME_DEPTH 8	/* CNAMEs followed per lookup */
+#define MX_CANON_DEPTH 10	/* qmail's dns_cname: hops for a recipient domain */
+
+static const char *mx_why = "no answer";	/* what the last MX_SOFT was */
+
+/* mx_error - why the last lookup failed temporarily, for the report */
+const char *
+mx_error(void)
+{
+	return mx_why;
+}
+
+static int
+mx_soft(const char *why)
+{
+	mx_why = why;
+	return MX_SOFT;
+}
 
 static unsigned short
 get16(const unsigned char *p)
@@ -117,21 +135,26 @@ mx_query(const char *name, int type, unsigned char *ans)
 
 	memset(&rs, 0, sizeof(rs));
 	if (res_ninit(&rs) < 0)
-		return MX_SOFT;
+		return mx_soft("cannot read the resolver configuration");
+	memset(ans, 0, HFIXEDSZ);
 	len = res_nquery(&rs, name, ns_c_in, type, ans, MX_ANSWER_MAX);
 	if (len < 0) {
 		int herr = rs.res_h_errno;
 
 		res_nclose(&rs);
+		/* glibc says "no data" for an empty answer even when it was
+		 * truncated (TC after the TCP retry too): not a real "no data" */
+		if (ans[2] & 0x02)
+			return mx_soft("truncated answer");
 		if (herr == HOST_NOT_FOUND)
 			return MX_HARD;
 		if (herr == NO_DATA)
 			return 0;
-		return MX_SOFT;
+		return mx_soft("no answer, or SERVFAIL");
 	}
 	res_nclose(&rs);
-	if (len > MX_ANSWER_MAX || (len >= HFIXEDSZ && (ans[2] & 0x02)))
-		return MX_SOFT;		/* still truncated after the TCP retry */
+	if (len > MX_ANSWER_MAX || len < HFIXEDSZ || (ans[2] & 0x02))
+		return mx_soft("truncated answer");	/* even after the TCP retry */
 	return len;
 }
 
@@ -155,12 +178,50 @@ mx_records(const char *host, int type, struct remote_addrs *addrs,
 		used = mx_parse_answer(ans, len, type, name, addrs, mxnames, mxpref, nmx,
 		    cname, sizeof(cname));
 		if (used < 0)
-			return MX_SOFT;
+			return mx_soft("malformed answer");
 		if (used > 0 || cname[0] == '\0' || strcasecmp(cname, name) == 0)
 			return MX_OK;
 		memcpy(name, cname, strlen(cname) + 1);
 	}
-	return MX_SOFT;		/* CNAME chain too long or looping */
+	return mx_soft("CNAME loop, or more than 8 CNAMEs in a row");
+}
+
+/* mx_canon - qmail's dns_cname: follow the CNAMEs of name (in place, at
+ * most 10): the number followed (0: not an alias), MX_SOFT, or MX_HARD when
+ * they loop or go on (name is then left as it was) */
+int
+mx_canon(char *name, size_t size)
+{
+	static unsigned char ans[MX_ANSWER_MAX];
+	char cur[REMOTE_NAMEMAX], cname[REMOTE_NAMEMAX];
+	size_t n = strlen(name), nmx = 0;
+	int len, used;
+
+	while (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= sizeof(cur) || name[n - 1] == ']')
+		return 0;
+	memcpy(cur, name, n);
+	cur[n] = '\0';
+	for (int hops = 0; hops < MX_CANON_DEPTH; hops++) {
+		len = mx_query(cur, ns_t_cname, ans);
+		if (len == MX_SOFT)
+			return MX_SOFT;
+		cname[0] = '\0';
+		if (len > 0 && (used = mx_parse_answer(ans, len, ns_t_cname, cur, NULL, NULL,
+		    NULL, &nmx, cname, sizeof(cname))) < 0)
+			return mx_soft("malformed answer");
+		n = strlen(cname);
+		while (n > 0 && cname[n - 1] == '.')
+			cname[--n] = '\0';
+		if (n == 0 || strcasecmp(cname, cur) == 0) {
+			if (hops > 0 && snprintf(name, size, "%s", cur) >= (int)size)
+				return MX_HARD;
+			return hops;
+		}
+		memcpy(cur, cname, n + 1);
+	}
+	return MX_HARD;
 }
 
 /* mx_ip - A and AAAA of host with preference pref; AAAA first (RFC 6724
@@ -232,16 +293,17 @@ mx_lookup(const char *host, struct remote_addrs *addrs, unsigned long seed)
 	for (size_t i = 0; i < nmx; i++)
 		if (mxnames[i][0] != '\0' && mx_ip(mxnames[i], mxpref[i], addrs) == MX_SOFT)
 			soft = 1;
-	if (addrs->n == 0)
-		return soft ? MX_SOFT : MX_HARD;
-	return MX_OK;
+	if (addrs->n == 0 && soft)
+		return MX_SOFT;
+	return MX_OK;		/* no address at all: the caller says "no mail exchanger" */
 }
 
-/* mx_parse_literal - "[192.0.2.1]", "[IPv6:2001:db8::1]" or "[2001:db8::1]" */
+/* mx_parse_literal - "[192.0.2.1]", "[IPv6:2001:db8::1]" or "[2001:db8::1]",
+ * an IPv6 one with "%ifname" */
 int
 mx_parse_literal(const char *s, struct remote_addr *a)
 {
-	char tmp[64];
+	char tmp[64], *pct;
 	size_t n = strlen(s);
 
 	if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof(tmp))
@@ -249,8 +311,14 @@ mx_parse_literal(const char *s, struct remote_addr *a)
 	memcpy(tmp, s + 1, n - 2);
 	tmp[n - 2] = '\0';
 	memset(a, 0, sizeof(*a));
+	if ((pct = strchr(tmp, '%')) != NULL) {
+		*pct++ = '\0';
+		if ((a->scope = if_nametoindex(pct)) == 0)
+			return 0;
+	}
 	if (inet_pton(AF_INET, tmp, a->ip) == 1) {
 		a->family = AF_INET;
+		a->scope = 0;
 		return 1;
 	}
 	if (strncasecmp(tmp, "IPv6:", 5) == 0)

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -101,6 +102,7 @@ remote_sockaddr(const struct remote_addr *a, unsigned port, struct sockaddr_stor
 	s6->sin6_family = AF_INET6;
 	s6->sin6_port = htons((unsigned short)port);
 	memcpy(&s6->sin6_addr, a->ip, 16);
+	s6->sin6_scope_id = a->scope;
 	return sizeof(*s6);
 }
 
@@ -111,12 +113,18 @@ remote_connect(const struct remote_job *job, const struct remote_addr *a, unsign
     int *timedout)
 {
 	struct sockaddr_storage ss;
+	struct remote_addr dst = *a;
 	socklen_t len;
 	struct pollfd pfd;
 	int fd, err = 0, r;
 	socklen_t elen = sizeof(err);
 
 	*timedout = 0;
+	/* a link-local peer without "%ifname" is on the link of a link-local
+	 * domainips address (s/qmail's LLU) */
+	if (dst.family == AF_INET6 && dst.scope == 0 && job->hassrc &&
+	    job->src.family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((struct in6_addr *)dst.ip))
+		dst.scope = job->src.scope;
 	fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
@@ -125,7 +133,7 @@ remote_connect(const struct remote_job *job, const struct remote_addr *a, unsign
 		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
 			log_warning("bind to the domainips address: %m");
 	}
-	len = remote_sockaddr(a, port, &ss);
+	len = remote_sockaddr(&dst, port, &ss);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		if (errno != EINPROGRESS)
 			goto fail;
@@ -179,8 +187,8 @@ remote_addresses(struct remote_job *job, struct remote_addrs *addrs)
 	} else
 		r = mx_ip(name, 0, addrs);
 	if (r == MX_SOFT) {
-		buf_printf(&t, "DNS lookup for %s failed temporarily (timeout, SERVFAIL, "
-		    "truncated, looping or malformed answer). (#4.4.3)\n", name);
+		buf_printf(&t, "DNS lookup for %s failed temporarily: %s. (#4.4.3)\n", name,
+		    mx_error());
 		report_final('Z', buf_str(&t), NULL);
 	}
 	if (r == MX_NULL) {
@@ -197,14 +205,18 @@ remote_addresses(struct remote_job *job, struct remote_addrs *addrs)
 	buf_free(&t);
 }
 
-/* remote_prefme - qmail's rule: only MX hosts preferred over this machine */
+/* remote_prefme - qmail's rule: only MX hosts preferred over this machine;
+ * all of them after a route (the administrator's choice) or when every
+ * recipient domain was a CNAME (the names were rewritten: no loop) */
 static unsigned
 remote_prefme(const struct remote_job *job, const struct remote_addrs *addrs)
 {
 	unsigned prefme = 100000;
 
 	if (job->route.relay[0] != '\0')
-		return 300000;	/* a route is the administrator's choice */
+		return 300000;
+	if (job->allaliases)
+		return 500000;
 	for (size_t i = 0; i < addrs->n; i++)
 		if (addrs->a[i].pref < prefme && remote_is_me(&addrs->a[i]))
 			prefme = addrs->a[i].pref;
@@ -247,6 +259,52 @@ remote_try(struct remote_job *job, const struct remote_addr *a, unsigned port, s
 	return 1;
 }
 
+/* remote_canon_one - rcpt with its domain's canonical name: 1 an alias
+ * (rewritten, or looping), 0 not; a temporary DNS failure ends the delivery */
+static int
+remote_canon_one(char **rcpt)
+{
+	const char *at = strrchr(*rcpt, '@');
+	char dom[REMOTE_NAMEMAX];
+	size_t local;
+	int r;
+
+	if (at == NULL)
+		return 1;	/* qmail: an address without a domain counts as an alias */
+	if (snprintf(dom, sizeof(dom), "%s", at + 1) >= (int)sizeof(dom))
+		return 0;
+	if ((r = mx_canon(dom, sizeof(dom))) == MX_SOFT) {
+		struct buf t;
+
+		buf_init(&t, 1024);
+		buf_printf(&t, "CNAME lookup failed temporarily. (#4.4.3)\n"
+		    "The lookup of %s gave: %s.\n", at + 1, mx_error());
+		report_final('Z', buf_str(&t), NULL);
+	}
+	if (r <= 0)
+		return r == MX_HARD;	/* a loop: qmail's "not our problem", name kept */
+	local = (size_t)(at - *rcpt);
+	if ((*rcpt = malloc(local + strlen(dom) + 2)) == NULL)
+		report_final('Z', "Out of memory. (#4.3.0)\n", NULL);
+	memcpy(*rcpt, at - local, local + 1);
+	memcpy(*rcpt + local + 1, dom, strlen(dom) + 1);
+	return 1;
+}
+
+/* remote_canon - qmail's addrmangle: recipient domains become the names
+ * their CNAMEs lead to, unless a route names the relay */
+static void
+remote_canon(struct remote_job *job)
+{
+	job->allaliases = 0;
+	if (job->route.relay[0] != '\0')
+		return;
+	job->allaliases = 1;
+	for (size_t i = 0; i < job->nrcpt; i++)
+		if (!remote_canon_one(&job->rcpt[i]))
+			job->allaliases = 0;
+}
+
 /* remote_run - deliver to the first address that takes the message */
 void
 remote_run(struct remote_job *job)
@@ -255,7 +313,13 @@ remote_run(struct remote_job *job)
 	struct buf why;
 	unsigned port = job->route.port ? job->route.port : job->defport, prefme;
 
+	/* qmail bounces it in the middle of DATA; we know before connecting */
+	if (job->client == smtp_client_run && job->msglen > 0 &&
+	    job->msg[job->msglen - 1] != '\n')
+		report_final('D', "SMTP cannot transfer messages with partial final lines. "
+		    "(#5.6.2)\n", NULL);
 	job->smtps = port == REMOTE_PORT_SMTPS;
+	remote_canon(job);
 	remote_addresses(job, &addrs);
 	prefme = remote_prefme(job, &addrs);
 	buf_init(&why, 1 << 16);

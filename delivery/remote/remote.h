@@ -23,6 +23,7 @@ struct remote_addr {
 	int family;		/* AF_INET or AF_INET6 */
 	unsigned char ip[16];
 	unsigned pref;		/* MX preference; 0 for A/AAAA and literals */
+	unsigned scope;		/* IPv6 link-local: interface index ("%ifname"), or 0 */
 	char name[REMOTE_NAMEMAX];	/* the host name it came from (TLS checks) */
 };
 
@@ -42,7 +43,13 @@ struct remote_addrs {
 int mx_lookup(const char *host, struct remote_addrs *addrs, unsigned long seed);
 /* mx_ip - A and AAAA of host (no MX): MX_OK or MX_SOFT/MX_HARD */
 int mx_ip(const char *host, unsigned pref, struct remote_addrs *addrs);
-/* mx_parse_literal - "[1.2.3.4]" or "[IPv6:...]" / "[::1]": 1 ok, 0 not a literal */
+/* mx_canon - qmail's dns_cname on a recipient domain (rewritten in place):
+ * CNAMEs followed (0: none), MX_SOFT, or MX_HARD (loop; name unchanged) */
+int mx_canon(char *name, size_t size);
+/* mx_error - what the last MX_SOFT was ("truncated answer", ...) */
+const char *mx_error(void);
+/* mx_parse_literal - "[1.2.3.4]", "[IPv6:...]", "[::1]", "[fe80::1%eth0]":
+ * 1 ok, 0 not a literal */
 int mx_parse_literal(const char *s, struct remote_addr *a);
 /* mx_parse_answer - walk a DNS answer for records of type qtype (tests) */
 int mx_parse_answer(const unsigned char *ans, int len, int qtype, const char *host,
@@ -61,7 +68,9 @@ int route_smtp(const struct cfg_list *routes, const char *host, const char *send
     struct route *r);
 /* route_authsender - authsenders entry for sender: 1 found, 0 none, -1 bad */
 int route_authsender(const struct cfg_list *list, const char *sender, struct route *r);
-/* route_domainip - domainips: source address and HELO for the sender's domain */
+/* route_domainip - domainips: source address ("%ifname" for an IPv6
+ * link-local one) and HELO for the sender's domain: 1, 0 none, -1 bad,
+ * -2 no such interface */
 int route_domainip(const struct cfg_list *list, const char *sender,
     struct remote_addr *src, int *hassrc, char *helo, size_t helosize);
 /* route_parse_value - "relay[:;]port|user|password" into r (tests) */
@@ -134,8 +143,10 @@ struct remote_job {
 	struct route route;
 	struct remote_addr src;		/* domainips source address */
 	int hassrc;
+	int allaliases;			/* every recipient domain was a CNAME (qmail) */
 	char helo[REMOTE_NAMEMAX];
 	char certfile[1024], keyfile[1024];	/* domaincerts */
+	char keypass[256];			/* its key's password, or "" */
 	struct tls_policy tls;
 	int smtps;			/* TLS from the first byte (port 465) */
 	int tlsfailed;			/* opportunistic STARTTLS failed: retry in plain text */

@@ -9,6 +9,7 @@
  * May touch:  nothing (works on lists already read).
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <string.h>
 #include <strings.h>
 
@@ -155,7 +156,8 @@ route_domainip(const struct cfg_list *list, const char *sender,
     struct remote_addr *src, int *hassrc, char *helo, size_t helosize)
 {
 	const char *at = strrchr(sender, '@'), *v = NULL, *bar;
-	char ip[64];
+	char ip[64], *pct;
+	unsigned scope = 0;
 	int bad = 0;
 
 	*hassrc = 0;
@@ -170,7 +172,12 @@ route_domainip(const struct cfg_list *list, const char *sender,
 	bar = strchr(v, '|');
 	if (copy_part(ip, sizeof(ip), v, bar ? (size_t)(bar - v) : strlen(v)) < 0)
 		return -1;
-	ip[strcspn(ip, "%")] = '\0';	/* %ifname: the kernel picks the link */
+	if ((pct = strchr(ip, '%')) != NULL) {
+		/* s/qmail: an IPv6 link-local address names its link */
+		*pct++ = '\0';
+		if ((scope = if_nametoindex(pct)) == 0)
+			return -2;
+	}
 	if (bar != NULL && bar[1] != '\0' &&
 	    copy_part(helo, helosize, bar + 1, strlen(bar + 1)) < 0)
 		return -1;
@@ -179,9 +186,10 @@ route_domainip(const struct cfg_list *list, const char *sender,
 	memset(src, 0, sizeof(*src));
 	if (inet_pton(AF_INET, ip, src->ip) == 1)
 		src->family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, src->ip) == 1)
+	else if (inet_pton(AF_INET6, ip, src->ip) == 1) {
 		src->family = AF_INET6;
-	else
+		src->scope = scope;
+	} else
 		return -1;
 	*hassrc = 1;
 	return 1;

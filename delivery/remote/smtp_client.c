@@ -155,6 +155,7 @@ smtp_starttls(struct io *io, struct remote_job *job, struct smtp_reply *rp,
 	struct tls_client_opts o = {
 		.cafile = p->cafile, .priorities = p->ciphers,
 		.certfile = job->certfile, .keyfile = job->keyfile,
+		.keypass = job->keypass[0] != '\0' ? job->keypass : NULL,
 		.verify = p->mode == TLSP_VERIFY ? TLS_VERIFY_CHAIN :
 		    p->mode == TLSP_WILDCARD ? TLS_VERIFY_HOST :
 		    p->mode == TLSP_NAME ? TLS_VERIFY_NAME : TLS_VERIFY_NONE,

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * tcpto.c - qmail's table of addresses whose connections time out
- * (queue/lock/tcpto): after a timeout and a second one at least two minutes
- * later, an address is skipped for about an hour; any other outcome clears
- * it.  qmail-tcpto lists the table, qmail-tcpok empties it.
+ * (queue/lock/tcpto), with qmail 1.03's rules: a timeout counts when it comes
+ * at least two minutes after the last counted one (at most 10 are counted);
+ * after two, the address is skipped for 64 to 97 minutes (the span depends
+ * on the pid, so that not every qmail-remote retries at once); a connection
+ * that works or is refused clears the count.  qmail-tcpto lists the table,
+ * qmail-tcpok empties it.  The records are ours (IPv6 too), not qmail's.
  *
  * Runs as:    qmailr (qmail-remote), root or qmailr (qmail-tcpto, qmail-tcpok).
  * Trusted:    the table file (only qmailr writes it).
@@ -18,7 +21,15 @@
 #include "remote.h"
 
 #define TCPTO_AGAIN 120		/* a second timeout counts after this many seconds */
-#define TCPTO_DEAD 3600		/* how long a twice-timed-out address is skipped */
+#define TCPTO_MAXFLAG 10	/* timeouts counted at most */
+
+/* tcpto_period - how long a twice-timed-out address is skipped: qmail's
+ * (60 + pid % 32) * 64 seconds, 3840 to 5824 */
+static long
+tcpto_period(void)
+{
+	return (60L + (getpid() & 31)) << 6;
+}
 
 struct tcpto_entry {
 	uint8_t family;		/* 0: free */
@@ -68,7 +79,7 @@ tcpto_is_dead(const char *path, const struct remote_addr *a, long now)
 		return 0;
 	close(fd);
 	for (int i = 0; i < TCPTO_SIZE; i++)
-		if (tcpto_match(&t[i], a) && t[i].flag >= 2 && now - t[i].when < TCPTO_DEAD)
+		if (tcpto_match(&t[i], a) && t[i].flag >= 2 && now - t[i].when < tcpto_period())
 			dead = 1;
 	return dead;
 }
@@ -85,8 +96,12 @@ tcpto_err(const char *path, const struct remote_addr *a, int timedout, long now)
 	for (int i = 0; i < TCPTO_SIZE; i++) {
 		if (tcpto_match(&t[i], a))
 			slot = i;
-		if (t[oldest].family != 0 && (t[i].family == 0 || t[i].when < t[oldest].when))
-			oldest = i;	/* a free slot, else the oldest entry */
+		/* qmail's choice for a new address: a free record, else the one
+		 * whose last timeout plus 1024 s per counted timeout is oldest */
+		if (t[oldest].family != 0 && t[oldest].flag != 0 && (t[i].family == 0 ||
+		    t[i].flag == 0 || t[i].when + (t[i].flag << 10) <
+		    t[oldest].when + (t[oldest].flag << 10)))
+			oldest = i;
 	}
 	if (slot < 0 && !timedout) {
 		close(fd);
@@ -94,17 +109,20 @@ tcpto_err(const char *path, const struct remote_addr *a, int timedout, long now)
 	}
 	if (!timedout)
 		memset(&t[slot], 0, sizeof(t[slot]));
-	else if (slot < 0) {
-		slot = oldest;
+	else if (slot < 0 || t[slot].flag == 0) {
+		slot = slot < 0 ? oldest : slot;
 		memset(&t[slot], 0, sizeof(t[slot]));
 		t[slot].family = (uint8_t)a->family;
-		memcpy(t[slot].ip, a->ip, 16);
+		memcpy(t[slot].ip, a->ip, a->family == AF_INET ? 4 : 16);
 		t[slot].flag = 1;
 		t[slot].when = now;
 	} else if (now - t[slot].when >= TCPTO_AGAIN) {
-		if (t[slot].flag < 255)
+		if (t[slot].flag < TCPTO_MAXFLAG)
 			t[slot].flag++;
 		t[slot].when = now;
+	} else {
+		close(fd);	/* within two minutes of the last one: not counted */
+		return;
 	}
 	(void)!pwrite(fd, &t[slot], sizeof(t[slot]), (off_t)(sizeof(t[0]) * (size_t)slot));
 	close(fd);
@@ -124,13 +142,12 @@ tcpto_list(const char *path, struct buf *out, long now)
 		char ip[INET6_ADDRSTRLEN];
 		struct remote_addr a = { .family = t[i].family };
 
-		if (t[i].family != AF_INET && t[i].family != AF_INET6)
+		if ((t[i].family != AF_INET && t[i].family != AF_INET6) || t[i].flag == 0)
 			continue;
 		memcpy(a.ip, t[i].ip, 16);
 		remote_addr_fmt(&a, ip, sizeof(ip));
-		buf_printf(out, "%s timed out %lld seconds ago; # recent timeouts: %u%s\n",
-		    ip, (long long)(now - t[i].when), t[i].flag,
-		    t[i].flag >= 2 && now - t[i].when < TCPTO_DEAD ? " (skipped)" : "");
+		buf_printf(out, "%s timed out %lld seconds ago; # recent timeouts: %u\n",
+		    ip, (long long)(now - t[i].when), t[i].flag);
 	}
 	return 0;
 }

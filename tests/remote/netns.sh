@@ -6,9 +6,12 @@
 # that several test runs (worktrees, CI jobs) do not meet.
 #
 # Two network namespaces joined by a veth pair:
-#   sqtest-remote-c  the client: 10.38.0.1, fd38::1; dnsmasq on 127.0.0.1:53
-#                    serving the zone "test" (/etc/netns/sqtest-remote-c/resolv.conf
-#                    points at it, so "ip netns exec" gives qmail-remote this DNS)
+#   sqtest-remote-c  the client: 10.38.0.1, fd38::1, fe80::38:1 (link-local);
+#                    dnsmasq on 127.0.0.1:53 serving the zone "test"
+#                    (/etc/netns/sqtest-remote-c/resolv.conf points at it, so
+#                    "ip netns exec" gives qmail-remote this DNS); baddns.py on
+#                    127.0.0.2:53 with broken answers for "bad.test" (tests
+#                    bind-mount DIR/resolv-bad.conf over /etc/resolv.conf)
 #   sqtest-remote-s  the peers:
 #     10.38.0.2, fd38::2  :25  smtp-sink (accepts everything)
 #     10.38.0.3           :25  smtp-sink answering 4xx to MAIL
@@ -17,6 +20,8 @@
 #                              SASL (sasldb: user "sqtest", password "sqpass")
 #     10.38.0.7           :25  another sqmail: qmail-smtpd under
 #                              systemd-socket-activate, its own home in DIR/peer
+#     fe80::38:7 (any)  :2527  the same sqmail on [::]:2527 (link-local tests;
+#                              DIR/peer2527.log names each client address)
 #     10.38.0.9, fd38::9  nothing listens (connection refused)
 # Needs root; every process started is recorded in DIR/pids and stopped by
 # "down", which also removes the namespaces and /etc/netns entries.
@@ -60,8 +65,10 @@ ip -n $C link set lo up
 ip -n $S link set lo up
 ip -n $C addr add 10.38.0.1/24 dev sqtr-c$id
 ip -n $C addr add fd38::1/64 dev sqtr-c$id nodad
+ip -n $C addr add fe80::38:1/64 dev sqtr-c$id nodad
 for a in 2 3 4 5 7; do ip -n $S addr add 10.38.0.$a/24 dev sqtr-s$id; done
 for a in 2 3; do ip -n $S addr add fd38::$a/64 dev sqtr-s$id nodad; done
+ip -n $S addr add fe80::38:7/64 dev sqtr-s$id nodad
 ip -n $C link set sqtr-c$id up
 # 10.38.5.0/24 is on the link but nobody answers ARP: connects hang
 ip -n $C route add 10.38.5.0/24 dev sqtr-c$id
@@ -104,7 +111,12 @@ bg $C "$dir/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
 	--host-record=v6dead.test,10.38.0.2,fd38::9 \
 	--cname=alias.test,amx.test \
 	--cname=alias2.test,alias.test \
+	--cname=cnsq.test,mx.sq.test --cname=cnsq2.test,cnsq.test \
 	--dns-rr=nullmx.test,15,000000
+
+# broken answers beside dnsmasq
+bg $C "$dir/baddns.log" python3 "$src/tests/remote/baddns.py" 127.0.0.2
+printf 'nameserver 127.0.0.2\noptions timeout:1 attempts:2\n' > "$dir/resolv-bad.conf"
 
 # peers
 sink() {	# sink ADDR NAME [options]
@@ -120,8 +132,11 @@ sink 10.38.0.4:25 perm -f RCPT
 # another sqmail
 peer=$dir/peer
 sh "$src/sandbox-tools/mkhome.sh" "$peer" "$build" sq.test > /dev/null
+echo mx.sq.test >> "$peer/control/rcpthosts"	# the target of cnsq.test's CNAME
 bg $S "$dir/peer.log" env QMAILHOME="$peer" systemd-socket-activate --inetd -a \
 	-l 10.38.0.7:25 -E QMAILHOME "$peer/bin/qmail-smtpd"
+bg $S "$dir/peer2527.log" env QMAILHOME="$peer" systemd-socket-activate --inetd -a \
+	-l '[::]:2527' -E QMAILHOME "$peer/bin/qmail-smtpd"
 
 # Postfix with TLS and SASL (sasldb), if installed
 if command -v postfix > /dev/null && command -v saslpasswd2 > /dev/null; then
@@ -190,7 +205,8 @@ fi
 # wait until the peers and the DNS answer
 for i in $(seq 1 100); do
 	if ip netns exec $C bash -c 'exec 3<>/dev/tcp/10.38.0.2/25' 2>/dev/null &&
-	    ip netns exec $C bash -c 'exec 3<>/dev/tcp/10.38.0.7/25' 2>/dev/null; then
+	    ip netns exec $C bash -c 'exec 3<>/dev/tcp/10.38.0.7/25' 2>/dev/null &&
+	    ip netns exec $C bash -c 'exec 3<>/dev/tcp/127.0.0.2/53' 2>/dev/null; then
 		break
 	fi
 	sleep 0.1

@@ -295,3 +295,19 @@ Test(smtp, usage_and_no_connection)
 	    NULL), 0);
 	cr_assert_str_eq(out, "ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n|");
 }
+
+Test(smtp, partial_final_line_bounces)
+{
+	struct fake_smtp f = { 0 };
+	const char *t = deliver(T_PORT, &f, NULL, "Subject: x\n\nno newline at the end",
+	    "b@example.com", NULL);
+
+	/* qmail's text and code; we find out before connecting */
+	cr_assert_str_eq(out, "DSMTP cannot transfer messages with partial final lines. (#5.6.2)\n|");
+	cr_assert_str_eq(t, "", "the server was contacted: %s", t);
+	/* the same message with its newline goes */
+	stop();
+	t = deliver(T_PORT, &f, NULL, "Subject: x\n\nnewline at the end\n", "b@example.com", NULL);
+	cr_assert(strncmp(out, "r|K127.0.0.1 accepted", 21) == 0, "%s", out);
+	cr_assert_not_null(strstr(t, "\r\nnewline at the end\r\n.\r\n"), "%s", t);
+}
