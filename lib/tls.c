@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * tls.c - TLS sessions (server and client) on a struct io, on GnuTLS: credentials,
- * the record transport, HMAC-MD5. With tls_peer.c (certificate checks) the only gnutls user.
+ * the record transport, HMAC-MD5. With tls_peer.c (the client's context and
+ * certificate checks) the only gnutls user.
  *
  * Runs as:    the network handlers (qmaild), one process per connection; qmail-remote.
  * Hostile:    every byte from the peer, its certificates.
@@ -27,21 +28,8 @@
 #include "log.h"
 #include "tls_int.h"
 
-/* TLS 1.2 and 1.3 only: appended to any priority string */
-#define TLS_PRIO_VERSIONS ":-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define TLS_PRIO_DEFAULT "NORMAL:%SERVER_PRECEDENCE"
 #define TLS_TICKET_KEY_SIZE 64
-
-struct tls_ctx {
-	int server;
-	gnutls_certificate_credentials_t cred;
-	gnutls_priority_t prio;
-	gnutls_datum_t ticket;		/* shared ticket key, or size 0 */
-	int has_ca;
-	enum tls_clientcert cc;
-	int verify;			/* client: enum tls_verify */
-	char pin[TLS_PIN_MAX + 1];	/* client: pinned digest, or "" */
-};
 
 static int
 tls_file(char *out, size_t size, const char *credname, const char *ctlname)
@@ -141,7 +129,8 @@ tls_ticket_key(struct tls_ctx *c)
 	return 0;
 }
 
-static struct tls_ctx *
+/* tls_ctx_new - an empty context with its credentials object */
+struct tls_ctx *
 tls_ctx_new(int server)
 {
 	struct tls_ctx *c = calloc(1, sizeof(*c));
@@ -202,65 +191,6 @@ int
 tls_server_has_ca(const struct tls_ctx *c)
 {
 	return c && c->has_ca;
-}
-
-/* tls_client_fail - "what object: reason" into the log and o->why; -1 */
-static int
-tls_client_fail(const struct tls_client_opts *o, const char *what, const char *object, int r)
-{
-	if (o->why != NULL && o->whysize > 0)
-		snprintf(o->why, o->whysize, "%s %s: %s", what, object, gnutls_strerror(r));
-	log_err("%s %s: %s", what, object, gnutls_strerror(r));
-	return -1;
-}
-
-/* tls_client_creds - trust store (needed only to verify) and client certificate */
-static int
-tls_client_creds(struct tls_ctx *c, const struct tls_client_opts *o)
-{
-	const char *key = o->keyfile && *o->keyfile ? o->keyfile : o->certfile;
-	int r;
-
-	if (o->cafile && *o->cafile)
-		r = gnutls_certificate_set_x509_trust_file(c->cred, o->cafile, GNUTLS_X509_FMT_PEM);
-	else
-		r = gnutls_certificate_set_x509_system_trust(c->cred);
-	if (r < 0 && o->verify != TLS_VERIFY_NONE)
-		return tls_client_fail(o, "cannot load CA", o->cafile && *o->cafile ?
-		    o->cafile : "(system)", r);
-	if (o->certfile && *o->certfile && (r = gnutls_certificate_set_x509_key_file2(c->cred,
-	    o->certfile, key, GNUTLS_X509_FMT_PEM, o->keypass, 0)) < 0)
-		return tls_client_fail(o, "cannot load client certificate", o->certfile, r);
-	return 0;
-}
-
-/* tls_client_init - trust store, optional client certificate, priorities, policy */
-int
-tls_client_init(struct tls_ctx **out, const struct tls_client_opts *o)
-{
-	struct tls_ctx *c;
-	char prio[1024];
-	int r;
-
-	*out = NULL;
-	if ((c = tls_ctx_new(0)) == NULL)
-		return tls_client_fail(o, "set up", "TLS client", GNUTLS_E_MEMORY_ERROR);
-	c->verify = o->verify;
-	if (o->pin && snprintf(c->pin, sizeof(c->pin), "%s", o->pin) >= (int)sizeof(c->pin))
-		c->pin[0] = '?';	/* too long: never matches */
-	r = tls_client_creds(c, o);
-	if (r == 0) {
-		snprintf(prio, sizeof(prio), "%s%s", o->priorities && *o->priorities ?
-		    o->priorities : "NORMAL", TLS_PRIO_VERSIONS);
-		if ((r = gnutls_priority_init(&c->prio, prio, NULL)) < 0)
-			r = tls_client_fail(o, "bad TLS priorities", prio, r);
-	}
-	if (r < 0) {
-		tls_ctx_free(c);
-		return -1;
-	}
-	*out = c;
-	return 0;
 }
 
 static int

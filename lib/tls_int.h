@@ -10,6 +10,22 @@
 #include "tls.h"
 
 #define TLS_PIN_MAX 128		/* hex digits of a SHA-512 */
+/* TLS 1.2 and 1.3 only: appended to any priority string */
+#define TLS_PRIO_VERSIONS ":-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct tls_ctx {
+	int server;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	gnutls_datum_t ticket;		/* shared ticket key, or size 0 */
+	int has_ca;
+	enum tls_clientcert cc;
+	int verify;			/* client: enum tls_verify */
+	char pin[TLS_PIN_MAX + 1];	/* client: pinned digest, or "" */
+};
+
+/* tls_ctx_new - an empty context (server or client) with its credentials */
+struct tls_ctx *tls_ctx_new(int server);
 
 struct tls_conn {
 	gnutls_session_t s;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * tls_peer.c - the peer's certificate: the client's checks of the server (CA
- * chain, host name with or without wildcards, pinned digest) and the server's
- * view of a client certificate (names, verification).
+ * tls_peer.c - the client's context (trust store, client certificate,
+ * priorities, policy) and its checks of the server's certificate (CA chain,
+ * host name with or without wildcards, pinned digest); the server's view of
+ * a client certificate (names, verification).
  *
  * Runs as:    the network handlers (qmaild); qmail-remote (qmailr).
  * Hostile:    the peer's certificates.
- * Trusted:    the CA file and pin the caller configured.
- * May touch:  nothing but the TLS session.
+ * Trusted:    the CA, certificate and key files and the pin the caller configured.
+ * May touch:  those files (read only), the TLS session.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,67 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "log.h"
 #include "tls_int.h"
+
+/* tls_client_fail - "what object: reason" into the log and o->why; -1 */
+static int
+tls_client_fail(const struct tls_client_opts *o, const char *what, const char *object, int r)
+{
+	if (o->why != NULL && o->whysize > 0)
+		snprintf(o->why, o->whysize, "%s %s: %s", what, object, gnutls_strerror(r));
+	log_err("%s %s: %s", what, object, gnutls_strerror(r));
+	return -1;
+}
+
+/* tls_client_creds - trust store (needed only to verify) and client certificate */
+static int
+tls_client_creds(struct tls_ctx *c, const struct tls_client_opts *o)
+{
+	const char *key = o->keyfile && *o->keyfile ? o->keyfile : o->certfile;
+	int r;
+
+	if (o->cafile && *o->cafile)
+		r = gnutls_certificate_set_x509_trust_file(c->cred, o->cafile, GNUTLS_X509_FMT_PEM);
+	else
+		r = gnutls_certificate_set_x509_system_trust(c->cred);
+	if (r < 0 && o->verify != TLS_VERIFY_NONE)
+		return tls_client_fail(o, "cannot load CA", o->cafile && *o->cafile ?
+		    o->cafile : "(system)", r);
+	if (o->certfile && *o->certfile && (r = gnutls_certificate_set_x509_key_file2(c->cred,
+	    o->certfile, key, GNUTLS_X509_FMT_PEM, o->keypass, 0)) < 0)
+		return tls_client_fail(o, "cannot load client certificate", o->certfile, r);
+	return 0;
+}
+
+/* tls_client_init - trust store, optional client certificate, priorities, policy */
+int
+tls_client_init(struct tls_ctx **out, const struct tls_client_opts *o)
+{
+	struct tls_ctx *c;
+	char prio[1024];
+	int r;
+
+	*out = NULL;
+	if ((c = tls_ctx_new(0)) == NULL)
+		return tls_client_fail(o, "set up", "TLS client", GNUTLS_E_MEMORY_ERROR);
+	c->verify = o->verify;
+	if (o->pin && snprintf(c->pin, sizeof(c->pin), "%s", o->pin) >= (int)sizeof(c->pin))
+		c->pin[0] = '?';	/* too long: never matches */
+	r = tls_client_creds(c, o);
+	if (r == 0) {
+		snprintf(prio, sizeof(prio), "%s%s", o->priorities && *o->priorities ?
+		    o->priorities : "NORMAL", TLS_PRIO_VERSIONS);
+		if ((r = gnutls_priority_init(&c->prio, prio, NULL)) < 0)
+			r = tls_client_fail(o, "bad TLS priorities", prio, r);
+	}
+	if (r < 0) {
+		tls_ctx_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
 
 static gnutls_x509_crt_t
 tls_peer_crt(gnutls_session_t s)

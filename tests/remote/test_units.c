@@ -262,3 +262,40 @@ Test(tcpto, two_timeouts_two_minutes_apart)
 	cr_assert_eq(tcpto_is_dead(path, &b, 1300), 0);
 	unlink(path);
 }
+
+Test(tcpto, qmails_count_cap_and_replacement)
+{
+	char path[] = "/tmp/sq-tcpto-XXXXXX";
+	int fd = mkstemp(path);
+	struct remote_addr a = { .family = AF_INET, .ip = { 192, 0, 2, 1 } };
+	struct buf out;
+	long t = 100000;
+
+	close(fd);
+	/* at most 10 timeouts are counted */
+	for (int i = 0; i < 14; i++, t += 200)
+		tcpto_err(path, &a, 1, t);
+	buf_init(&out, 1 << 16);
+	cr_assert_eq(tcpto_list(path, &out, t), 0);
+	cr_assert_not_null(strstr(buf_str(&out), "192.0.2.1 timed out 200 seconds ago; "
+	    "# recent timeouts: 10\n"), "%s", buf_str(&out));
+	/* a full table: a new address replaces the smallest last timeout + 1024 s
+	 * per counted timeout; 192.0.2.1 (10 timeouts) outlives newer single ones */
+	for (int i = 2; i < TCPTO_SIZE + 1; i++) {
+		struct remote_addr b = { .family = AF_INET, .ip = { 198, 51, 100, (unsigned char)i } };
+
+		tcpto_err(path, &b, 1, t + i);
+	}
+	{
+		struct remote_addr c = { .family = AF_INET, .ip = { 203, 0, 113, 9 } };
+
+		tcpto_err(path, &c, 1, t + 100);
+	}
+	buf_reset(&out);
+	cr_assert_eq(tcpto_list(path, &out, t + 200), 0);
+	cr_assert_not_null(strstr(buf_str(&out), "203.0.113.9 timed out"), "%s", buf_str(&out));
+	cr_assert_not_null(strstr(buf_str(&out), "192.0.2.1 timed out"), "%s", buf_str(&out));
+	cr_assert_null(strstr(buf_str(&out), "198.51.100.2 timed out"), "the oldest stays: %s",
+	    buf_str(&out));
+	unlink(path);
+}
