@@ -15,6 +15,9 @@
 #              of the sandbox CA relays: control/tls/qmtp-client.pem/.key): extras,
 #              skipped with a message when they cannot start, and (as TLS) not
 #              started for an instance that sets SMTP_PORT alone.
+#              SANDBOX_QUEUED=no: no queue writer; by default qmail-queued listens on
+#              SANDBOX/run/queued.sock (control/queuewriter) and every qmail-queue
+#              hands its message to it, as in production (group commit).
 # Nothing here needs or uses privileges: as root, everything runs as root
 # (qmail-start changes no uid for a QMAILHOME home on a host without qmail's
 # users; qmail-lspawn delivers as uid 0 only for a QMAILHOME home), and
@@ -96,7 +99,33 @@ cmd_stop() {
 	rm -f "$sb/run/qmtpd.port" "$sb/run/qmqpd.port" "$sb/run/qmtps.port"
 	stop_one "$sb" smtpd
 	tls_stop "$sb"
+	stop_one "$sb" queued
 	stop_one "$sb" send
+}
+
+# start_queued SANDBOX - the queue writer on SANDBOX/run/queued.sock, never
+# exiting when idle (nothing here would start it again); SANDBOX_QUEUED=no:
+# none, and qmail-queue writes the queue itself
+start_queued() {
+	rm -f "$1/control/queuewriter" "$1/run/queued.sock"
+	[ "${SANDBOX_QUEUED:-yes}" = no ] && return 0
+	echo "$1/run/queued.sock" > "$1/control/queuewriter"
+	echo 0 > "$1/control/idlequeued"
+	(cd "$1/queue" && QMAILHOME=$1 exec setsid "$1/bin/qmail-queued") \
+	    < /dev/null >> "$1/log/queued.log" 2>&1 &
+	echo $! > "$1/run/queued.pid"
+	n=0
+	until [ -S "$1/run/queued.sock" ]; do
+		if ! kill -0 "$(cat "$1/run/queued.pid")" 2>/dev/null || [ $n -ge 50 ]; then
+			stop_one "$1" queued > /dev/null
+			rm -f "$1/control/queuewriter"
+			echo "sandbox: qmail-queued did not start, qmail-queue writes the queue itself"
+			tail -n 3 "$1/log/queued.log"
+			return 0
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
 }
 
 # listen SANDBOX OPTIONS - run qmail-smtpd per connection on the -l OPTIONS;
@@ -233,6 +262,7 @@ cmd_start() {
 	done
 	mkdir -p "$sb/log" "$sb/run"
 	echo "$port" > "$sb/run/smtp.port"
+	start_queued "$sb"
 	cd "$sb"
 	QMAILHOME=$sb setsid "$sb/bin/qmail-start" ./Maildir/ \
 	    < /dev/null >> "$sb/log/send.log" 2>&1 &
@@ -315,6 +345,9 @@ cmd_info() {
 	    echo "  QMQP         127.0.0.1:$(cat "$sb/run/qmqpd.port") (from 127.0.0.1 only)"
 	echo "  injection    $sb/bin/sendmail -t < message"
 	echo "  mailboxes    $sb/home/alice/Maildir/new/  $sb/home/bob/Maildir/new/"
+	if [ -f "$sb/run/queued.pid" ]; then
+		echo "  queue writer $sb/run/queued.sock (qmail-queued, log/queued.log)"
+	fi
 	echo "  logs         $sb/log/send.log  $sb/log/smtpd.log  $sb/log/qmtpd.log  $sb/log/qmtps.log  $sb/log/qmqpd.log"
 	echo "  stop with    make stop"
 }

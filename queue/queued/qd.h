@@ -31,7 +31,9 @@ struct qd_msg {
 struct qd_client {
 	int fd;			/* -1: free slot */
 	unsigned long pid, uid;	/* SO_PEERCRED */
-	enum { QC_HEADER, QC_PAYLOAD, QC_READY } state;
+	/* READY: complete, waiting for a batch; COMMIT: a commit thread owns it;
+	 * DONE: that thread set answer, the main loop answers and frees it */
+	enum { QC_HEADER, QC_PAYLOAD, QC_READY, QC_COMMIT, QC_DONE } state;
 	unsigned char hdr[QD_HEADER_LEN];
 	size_t hdrlen;		/* header bytes so far */
 	char type;		/* of the current frame */
@@ -63,8 +65,25 @@ int qd_fail_code(int code);
 /* qd_commit_open - open the mess/ and todo/ split directories: 0 or -1 (logged) */
 int qd_commit_open(void);
 /* qd_commit - make the n ready messages durable and queued with one round of
- * syncs; each client's answer gets its exit code */
+ * syncs; each client's answer gets its exit code.  Several may run at once, in
+ * threads, each on its own clients. */
 void qd_commit(struct qd_client **ready, size_t n, int use_syncfs);
+
+/* qd_batch.c */
+#define QD_BATCHES_MAX 64	/* group commits in flight at once */
+/* qd_batch_init - the eventfd that signals finished batches, or -1 */
+int qd_batch_init(void);
+/* qd_batch_start - commit c[0..n), whose state is QC_COMMIT, in a thread;
+ * each client becomes QC_DONE with its answer set */
+void qd_batch_start(struct qd_client **c, size_t n, int use_syncfs);
+/* qd_batch_inflight - batches still committing */
+size_t qd_batch_inflight(void);
+/* qd_batch_drain - consume the eventfd's count */
+void qd_batch_drain(void);
+
+/* qd_sync.c */
+/* qd_fsync_all - fsync fd[0..n) at the same time; err[i] gets 0 or fd[i]'s errno */
+void qd_fsync_all(const int *fd, int *err, size_t n);
 
 /* qd_server.c */
 /* qd_serve - accept and serve clients on listenfd until idle: the exit code */

@@ -10,12 +10,14 @@
  *
  * The order per message is qmail-queue's (write mess and intd, fsync both,
  * fsync the mess/ directory, link intd into todo/, fsync the todo/ directory),
- * but each step is done for the whole batch before the next one, so that the
- * file system commits its journal once per step and batch, not per message.
+ * but each step is done for the whole batch before the next one, and the
+ * fsyncs of a step run at the same time (qd_sync.c), so that the file system
+ * commits its journal about once per step and batch, not once per file.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,58 +59,84 @@ qd_fail(struct qd_client *c, int code)
 	qd_msg_drop(&c->msg);
 }
 
-/* qd_sync_dirs - fsync each directory of dirs[] whose bit is set in used;
- * a failure answers 53 to every message in that directory, dropping it if drop */
+/* qd_fsync_batch - fsync the mess and intd files of the live messages (with
+ * files) and the split directories of dirs[] that they use, all together
+ * (qd_sync.c); a failure answers 53, dropping the message if drop */
 static unsigned long
-qd_sync_dirs(const int *dirs, const int *used, struct qd_client **c, size_t n,
-    int drop)
+qd_fsync_batch(struct qd_client **c, size_t n, const int *dirs, int files, int drop)
 {
-	unsigned long syncs = 0;
+	int *fd, *err, used[QFS_SPLIT] = { 0 };
+	size_t k, m = 0;
 
-	for (int i = 0; i < QFS_SPLIT; i++) {
-		if (!used[i])
-			continue;
-		syncs++;
-		if (fsync(dirs[i]) == 0)
-			continue;
-		log_err("qmail-queued: fsync directory %d: %m", i);
-		for (size_t k = 0; k < n; k++)
-			if (c[k]->answer == 0 && c[k]->msg.id % QFS_SPLIT == (unsigned long)i) {
+	fd = calloc(2 * n + QFS_SPLIT, sizeof(*fd));
+	err = calloc(2 * n + QFS_SPLIT, sizeof(*err));
+	if (fd == NULL || err == NULL) {
+		free(fd);
+		free(err);
+		for (k = 0; k < n; k++)
+			if (c[k]->answer == 0) {
 				if (drop)
-					qd_fail(c[k], QQ_EXIT_WRITE);
+					qd_fail(c[k], QQ_EXIT_NOMEM);
 				else
-					c[k]->answer = QQ_EXIT_WRITE;
+					c[k]->answer = QQ_EXIT_NOMEM;
 			}
+		return 0;
 	}
-	return syncs;
+
+	for (k = 0; k < n; k++) {
+		if (c[k]->answer != 0)
+			continue;
+		if (files) {
+			fd[m++] = c[k]->msg.messfd;
+			fd[m++] = c[k]->msg.intdfd;
+		}
+		used[c[k]->msg.id % QFS_SPLIT] = 1;
+	}
+	for (int i = 0; i < QFS_SPLIT; i++)
+		if (used[i])
+			fd[m++] = dirs[i];
+	qd_fsync_all(fd, err, m);
+	for (size_t i = 0; i < m; i++)
+		if (err[i] != 0)
+			log_err("qmail-queued: fsync: %s", strerror(err[i]));
+	for (k = 0, m = 0; k < n; k++) {
+		int bad;
+
+		if (c[k]->answer != 0)
+			continue;
+		bad = files && (err[m] != 0 || err[m + 1] != 0);
+		m += files ? 2 : 0;
+		used[c[k]->msg.id % QFS_SPLIT] |= bad ? 2 : 0;
+		if (bad)
+			qd_fail(c[k], QQ_EXIT_WRITE);
+	}
+	for (int i = 0; i < QFS_SPLIT; i++)
+		if (used[i] & 1 && err[m++] != 0)
+			for (k = 0; k < n; k++)
+				if (c[k]->answer == 0 && c[k]->msg.id % QFS_SPLIT == (unsigned long)i) {
+					if (drop)
+						qd_fail(c[k], QQ_EXIT_WRITE);
+					else
+						c[k]->answer = QQ_EXIT_WRITE;
+				}
+	free(fd);
+	free(err);
+	return (unsigned long)m;
 }
 
 /* qd_durable - mess and intd contents and the mess/ entries of the batch */
 static unsigned long
 qd_durable(struct qd_client **c, size_t n, int use_syncfs)
 {
-	int used[QFS_SPLIT] = { 0 };
-	unsigned long syncs = 0;
+	unsigned long syncs = 1;
 	size_t k;
 
-	if (use_syncfs) {
-		syncs = 1;
-		if (syncfs(c[0]->msg.messfd) < 0) {
-			log_err("qmail-queued: syncfs: %m");
-			for (k = 0; k < n; k++)
-				qd_fail(c[k], QQ_EXIT_WRITE);
-		}
-	} else {
-		for (k = 0; k < n; k++) {
-			syncs += 2;
-			if (fsync(c[k]->msg.messfd) < 0 || fsync(c[k]->msg.intdfd) < 0) {
-				log_err("qmail-queued: fsync %s: %m", c[k]->msg.messfn);
-				qd_fail(c[k], QQ_EXIT_WRITE);
-			} else {
-				used[c[k]->msg.id % QFS_SPLIT] = 1;
-			}
-		}
-		syncs += qd_sync_dirs(qd_messdir, used, c, n, 1);
+	if (!use_syncfs) {
+		syncs = qd_fsync_batch(c, n, qd_messdir, 1, 1);
+	} else if (syncfs(c[0]->msg.messfd) < 0) {
+		log_err("qmail-queued: syncfs: %m");
+		for (k = 0; k < n; k++)
+			qd_fail(c[k], QQ_EXIT_WRITE);
 	}
 	for (k = 0; k < n; k++) {
 		struct qd_msg *m = &c[k]->msg;
@@ -143,7 +171,6 @@ qd_trigger(void)
 void
 qd_commit(struct qd_client **c, size_t n, int use_syncfs)
 {
-	int used[QFS_SPLIT] = { 0 };
 	unsigned long syncs;
 	size_t k, queued = 0;
 
@@ -160,7 +187,6 @@ qd_commit(struct qd_client **c, size_t n, int use_syncfs)
 		}
 		/* from here on qmail-send may work on it: never remove it again */
 		c[k]->msg.made_pid = c[k]->msg.made_mess = c[k]->msg.made_intd = 0;
-		used[c[k]->msg.id % QFS_SPLIT] = 1;
 		queued++;
 	}
 	if (queued > 0 && use_syncfs) {
@@ -172,7 +198,7 @@ qd_commit(struct qd_client **c, size_t n, int use_syncfs)
 					c[k]->answer = QQ_EXIT_WRITE;
 		}
 	} else if (queued > 0) {
-		syncs += qd_sync_dirs(qd_tododir, used, c, n, 0);
+		syncs += qd_fsync_batch(c, n, qd_tododir, 0, 0);
 	}
 	for (k = 0; k < n; k++)
 		if (c[k]->msg.id != 0 && c[k]->msg.made_pid == 0 && unlink(c[k]->msg.pidfn) < 0 &&

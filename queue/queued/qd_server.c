@@ -29,7 +29,8 @@ static struct qd_client *qd_client;	/* qd_conf->clients slots */
 static size_t qd_nclients;
 static char qd_in[QD_HEADER_LEN + QD_FRAME_MAX];
 static struct qd_client **qd_ready;	/* qd_round's batch */
-static struct pollfd *qd_pfd;		/* listener + clients */
+static struct pollfd *qd_pfd;		/* listener, eventfd, clients */
+static int qd_efd;			/* finished batches (qd_batch.c) */
 static volatile sig_atomic_t qd_stop;
 
 static void
@@ -220,20 +221,32 @@ qd_read(struct qd_client *c, time_t now)
 		qd_close(c, r);
 }
 
-/* qd_round - one group commit of every client whose envelope is complete */
+/* qd_state - a client's state as the main loop may read it (qd_batch.c) */
+static int
+qd_state(struct qd_client *c)
+{
+	return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+}
+
+/* qd_round - answer the clients of finished batches; then, unless
+ * QD_BATCHES_MAX batches are syncing, start one with every complete message */
 static void
 qd_round(void)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < qd_conf->clients; i++)
-		if (qd_client[i].fd >= 0 && qd_client[i].state == QC_READY)
-			qd_ready[n++] = &qd_client[i];
-	if (n == 0)
+		if (qd_client[i].fd >= 0 && qd_state(&qd_client[i]) == QC_DONE)
+			qd_close(&qd_client[i], qd_client[i].answer);
+	if (qd_batch_inflight() >= QD_BATCHES_MAX)
 		return;
-	qd_commit(qd_ready, n, qd_conf->use_syncfs);
-	for (size_t k = 0; k < n; k++)
-		qd_close(qd_ready[k], qd_ready[k]->answer);
+	for (size_t i = 0; i < qd_conf->clients; i++)
+		if (qd_client[i].fd >= 0 && qd_state(&qd_client[i]) == QC_READY) {
+			qd_client[i].state = QC_COMMIT;
+			qd_ready[n++] = &qd_client[i];
+		}
+	if (n > 0)
+		qd_batch_start(qd_ready, n, qd_conf->use_syncfs);
 }
 
 /* qd_expire - clients silent past their deadline get qmail-queue's 52 */
@@ -245,7 +258,7 @@ qd_expire(time_t now)
 	for (size_t i = 0; i < qd_conf->clients; i++) {
 		struct qd_client *c = &qd_client[i];
 
-		if (c->fd < 0 || c->state == QC_READY)
+		if (c->fd < 0 || qd_state(c) >= QC_READY)
 			continue;
 		if (c->deadline <= now) {
 			log_notice("qmail-queued: uid %lu pid %lu: timeout", c->uid, c->pid);
@@ -257,7 +270,7 @@ qd_expire(time_t now)
 	return next;
 }
 
-/* qd_setup - slots, signals */
+/* qd_setup - slots, signals, the batches' eventfd */
 static void
 qd_setup(const struct qd_conf *conf)
 {
@@ -266,9 +279,11 @@ qd_setup(const struct qd_conf *conf)
 	qd_conf = conf;
 	qd_client = calloc(conf->clients, sizeof(*qd_client));
 	qd_ready = calloc(conf->clients, sizeof(*qd_ready));
-	qd_pfd = calloc(conf->clients + 1, sizeof(*qd_pfd));
+	qd_pfd = calloc(conf->clients + 2, sizeof(*qd_pfd));
 	if (qd_client == NULL || qd_ready == NULL || qd_pfd == NULL)
 		log_fatal(EXIT_TEMP, "qmail-queued: out of memory");
+	if ((qd_efd = qd_batch_init()) < 0)
+		log_fatal(EXIT_TEMP, "qmail-queued: cannot run batches");
 	for (size_t i = 0; i < conf->clients; i++)
 		qd_client[i].fd = -1;
 	memset(&sa, 0, sizeof(sa));
@@ -281,7 +296,8 @@ qd_setup(const struct qd_conf *conf)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-/* qd_wait - poll listener and the clients that may still send; slot per pfd */
+/* qd_wait - poll the listener (unless stopping), the batches' eventfd and the
+ * clients that may still send; slot[] maps pfd index to client */
 static int
 qd_wait(int listenfd, time_t now, time_t idle_at, size_t *slot)
 {
@@ -289,9 +305,10 @@ qd_wait(int listenfd, time_t now, time_t idle_at, size_t *slot)
 	size_t n = 0;
 	int ms;
 
-	qd_pfd[n++] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
+	qd_pfd[n++] = (struct pollfd){ .fd = qd_stop ? -1 : listenfd, .events = POLLIN };
+	qd_pfd[n++] = (struct pollfd){ .fd = qd_efd, .events = POLLIN };
 	for (size_t i = 0; i < qd_conf->clients; i++)
-		if (qd_client[i].fd >= 0 && qd_client[i].state != QC_READY) {
+		if (qd_client[i].fd >= 0 && qd_state(&qd_client[i]) < QC_READY) {
 			slot[n] = i;
 			qd_pfd[n++] = (struct pollfd){ .fd = qd_client[i].fd, .events = POLLIN };
 		}
@@ -303,7 +320,8 @@ qd_wait(int listenfd, time_t now, time_t idle_at, size_t *slot)
 	return (int)n;
 }
 
-/* qd_serve - the loop; returns 0 when idle for conf->idle seconds or stopped */
+/* qd_serve - the loop; returns 0 when idle for conf->idle seconds, or on
+ * SIGTERM once the batches in flight are answered */
 int
 qd_serve(int listenfd, const struct qd_conf *conf)
 {
@@ -312,14 +330,16 @@ qd_serve(int listenfd, const struct qd_conf *conf)
 	int n;
 
 	qd_setup(conf);
-	slot = calloc(conf->clients + 1, sizeof(*slot));
+	slot = calloc(conf->clients + 2, sizeof(*slot));
 	if (slot == NULL)
 		log_fatal(EXIT_TEMP, "qmail-queued: out of memory");
 	idle_at = conf->idle ? now + (time_t)conf->idle : 0;
-	while (!qd_stop) {
+	while (!qd_stop || qd_batch_inflight() > 0) {
 		n = qd_wait(listenfd, now, idle_at, slot);
 		now = time(NULL);
-		for (int i = 1; i < n; i++)
+		if (qd_pfd[1].revents & POLLIN)
+			qd_batch_drain();
+		for (int i = 2; i < n; i++)
 			if (qd_pfd[i].revents && qd_client[slot[i]].fd >= 0)
 				qd_read(&qd_client[slot[i]], now);
 		if (qd_pfd[0].revents & POLLIN)
@@ -331,8 +351,9 @@ qd_serve(int listenfd, const struct qd_conf *conf)
 		else if (now >= idle_at)
 			break;
 	}
+	qd_round();	/* the last batches' answers */
 	for (size_t i = 0; i < conf->clients; i++)
-		if (qd_client[i].fd >= 0)
+		if (qd_client[i].fd >= 0 && qd_state(&qd_client[i]) < QC_COMMIT)
 			qd_close(&qd_client[i], QQ_EXIT_TEMP_REFUSED);
 	return 0;
 }

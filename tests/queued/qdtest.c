@@ -94,6 +94,10 @@ qdt_start(struct qdt *t)
 		setenv("LISTEN_FDS", "1", 1);
 		setenv("LISTEN_PID", pid, 1);
 		setenv("QMAILHOME", t->home, 1);
+		if (t->strace)
+			execlp("strace", "strace", "-D", "-qq", "-f", "-o", t->strace, "-e",
+			    "trace=fsync,syncfs,link,sendto", qt_prog("queue/queued/qmail-queued"),
+			    (char *)NULL);
 		execl(qt_prog("queue/queued/qmail-queued"), "qmail-queued", (char *)NULL);
 		_exit(127);
 	}

@@ -19,6 +19,7 @@ struct qdt {
 	pid_t writer;
 	int root;		/* uids are switched */
 	uid_t owner, client;	/* queue owner, client uid */
+	const char *strace;	/* run the writer under strace -f, its log here */
 };
 
 struct qdt_client {

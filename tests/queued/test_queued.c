@@ -137,3 +137,51 @@ Test(queued, group_commit_50, .init = setup, .fini = teardown, .timeout = 60)
 	cr_expect(commits >= 1 && commits < N, "%d commit rounds for %d messages", commits, N);
 	cr_log_info("%d commit rounds for %d messages", commits, N);
 }
+
+/* commit_order_strace - in the writer's system calls, every answer comes after
+ * the todo/ links of its batch and after an fsync that follows those links */
+Test(queued, commit_order, .init = setup, .fini = teardown, .timeout = 60)
+{
+	enum { N = 12 };
+	struct qdt_client c[N];
+	char trace[128], *log, *line, *save;
+	size_t len;
+	int last_link = -1, last_sync = -1, answers = 0, bad = 0, n = 0;
+
+	if (qt_sh("command -v strace >/dev/null") != 0)
+		cr_skip_test("strace is not installed");
+	snprintf(trace, sizeof(trace), "%s/run/strace.log", t.home);
+	cr_assert_eq(qt_sh("chmod 1777 '%s/run'", t.home), 0);	/* the owner writes it */
+	t.strace = trace;
+	qdt_start(&t);
+	usleep(300000);	/* strace attached and the writer listening */
+	for (int i = 0; i < N; i++) {
+		qdt_spawn(&t, t.client, &c[i]);
+		qdt_write(c[i].msgfd, "Subject: o\n\nx\n", 14);
+		close(c[i].msgfd);
+		c[i].msgfd = -1;
+	}
+	for (int i = 0; i < N; i++)
+		qdt_write(c[i].envfd, "Fa\0Tb\0", 7);
+	for (int i = 0; i < N; i++)
+		cr_expect_eq(qdt_wait(&c[i]), 0);
+	qdt_stop(&t, SIGTERM);
+	log = qt_slurp(trace, &len);
+	cr_assert_not_null(log);
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		if (strstr(line, "link(\"intd/") && strstr(line, "= 0"))
+			last_link = n;
+		else if ((strstr(line, "fsync(") || strstr(line, "fsync resumed>") ||
+		    strstr(line, "syncfs(")) && strstr(line, "= 0"))
+			last_sync = n;
+		else if (strstr(line, "sendto(") && strstr(line, "\"\\0\", 1") &&
+		    strstr(line, "= 1")) {
+			answers++;
+			if (last_link < 0 || last_sync < last_link)
+				bad++;
+		}
+	}
+	free(log);
+	cr_expect_eq(answers, N, "%d answers of 0 in the trace", answers);
+	cr_expect_eq(bad, 0, "%d answers before the todo/ entry was synced", bad);
+}
