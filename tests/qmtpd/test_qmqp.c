@@ -209,3 +209,27 @@ Test(qmqpd, qmqpc_server_answers)
 	qh_control("qmqpservers", list);
 	cr_assert_eq(qmqpc("x\n", ENV, sizeof(ENV)), QQ_EXIT_TEMP_REFUSED, "Z -> 71, no retry");
 }
+
+Test(qmqpd, hop_count_and_log_line)
+{
+	char msg[8192], inner[9000], req[9100], *log;
+	struct qh_result r;
+	size_t mo = 0;
+	int n;
+
+	setenv("PROTO", "TCP", 1);
+	for (int i = 0; i < 100; i++)
+		mo += (size_t)snprintf(msg + mo, sizeof(msg) - mo, "Received: from hop%d\n", i);
+	mo += (size_t)snprintf(msg + mo, sizeof(msg) - mo, "\nlooping\n");
+	n = snprintf(inner, sizeof(inner), "%zu:%s,8:s@b.test,13:a@example.com,", mo, msg);
+	snprintf(req, sizeof(req), "%d:%s,", n, inner);
+	qh_session(qmqpd_serve, req, strlen(req), 0, &r);
+	cr_assert_str_eq(r.out, "48:Dtoo many hops, this message is looping (#5.4.6),");
+	cr_assert(!queued());
+	free(r.out);
+	log = qh_read_rec("../session.log", NULL);
+	cr_assert_not_null(strstr(log, "qmail-qmqpd: pid "), "%s", log);
+	cr_assert_not_null(strstr(log, " Reject::DATA::Toomany_Hops P:QMQP S:192.0.2.7:unknown "
+	    "F:s@b.test T: 'rcpts 1: Dtoo many hops"), "%s", log);
+	free(log);
+}
