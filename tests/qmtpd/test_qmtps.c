@@ -96,7 +96,7 @@ client(int port, const char *cert, const char *rcpts, char **out)
 	return r;
 }
 
-TestSuite(qmtps, .init = setup, .fini = teardown, .timeout = 40);
+TestSuite(qmtps, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(qmtps, verified_certificate_relays)
 {
@@ -199,7 +199,7 @@ connect_port(int port)
 	return fd;
 }
 
-/* closed_after - send p (n bytes), then seconds until the server closes (-1: not in 10 s) */
+/* closed_after - send p (n bytes), then seconds until the server closes (-1: not in 15 s) */
 static double
 closed_after(int port, const char *p, size_t n)
 {
@@ -215,7 +215,7 @@ closed_after(int port, const char *p, size_t n)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		if (poll(&pfd, 1, 10000) <= 0) {
+		if (poll(&pfd, 1, 15000) <= 0) {
 			close(fd);
 			return -1;
 		}
@@ -237,16 +237,18 @@ Test(qmtps, garbage_and_stalled_handshakes_are_closed)
 	char *log;
 	int port;
 
-	qh_control("timeoutqmtpd", "2\n");
+	/* bounds with room for a loaded machine: closed at once means well
+	 * before the 4 s timeout, on time means not before it */
+	qh_control("timeoutqmtpd", "4\n");
 	port = qh_serve_arg(QMTPD, "--tls=implicit", QMTPS_PORT + 20);
 	t = closed_after(port, qmtp, strlen(qmtp));
-	cr_assert(t >= 0 && t < 1.5, "plain QMTP on QMTPS: closed after %.2f s", t);
+	cr_assert(t >= 0 && t < 3.5, "plain QMTP on QMTPS: closed after %.2f s", t);
 	t = closed_after(port, "GET / HTTP/1.0\r\n\r\n", 18);
-	cr_assert(t >= 0 && t < 1.5, "garbage: closed after %.2f s", t);
+	cr_assert(t >= 0 && t < 3.5, "garbage: closed after %.2f s", t);
 	t = closed_after(port, "", 0);
-	cr_assert(t >= 1.5 && t < 5, "silent client: closed after %.2f s", t);
+	cr_assert(t >= 3.5 && t < 12, "silent client: closed after %.2f s", t);
 	t = closed_after(port, partial, sizeof(partial) - 1);
-	cr_assert(t >= 1.5 && t < 5, "stalled handshake: closed after %.2f s", t);
+	cr_assert(t >= 3.5 && t < 12, "stalled handshake: closed after %.2f s", t);
 	cr_assert_null(qh_read_rec("env", NULL), "nothing queued");
 	log = qh_server_log();
 	cr_assert_not_null(strstr(log, "Reject::TLS::Handshake_Failed P:QMTPS"), "%s", log);

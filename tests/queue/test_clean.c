@@ -78,7 +78,10 @@ run_clean(const char *in, size_t inlen, char *out, size_t outsize)
 	}
 	close(ip[0]);
 	close(op[1]);
-	cr_assert_eq(write(ip[1], in, inlen), (ssize_t)inlen);
+	/* qmail-clean may exit before it reads (no queue): then the write
+	 * fails with EPIPE, and its answers and exit code tell the story */
+	if (write(ip[1], in, inlen) != (ssize_t)inlen)
+		cr_log_info("qmail-clean did not take all %zu bytes", inlen);
 	close(ip[1]);
 	while (got + 1 < outsize && (n = read(op[0], out + got, outsize - 1 - got)) > 0)
 		got += (size_t)n;
