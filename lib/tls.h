@@ -80,6 +80,9 @@ int tls_start(struct tls_ctx *c, struct io *io, const char *hostname, unsigned t
 /* tls_get_info - details of the io's TLS session: 0, or -1 if it has none
  * (the client_* fields describe the peer's certificate on the server side) */
 int tls_get_info(const struct io *io, struct tls_info *i);
+/* tls_info_setenv - set SSL_PROTOCOL, SSL_CIPHER, SSL_CLIENT_VERIFY,
+ * SSL_CLIENT_S_DN... as ucspi-ssl's sslserver does */
+void tls_info_setenv(const struct tls_info *i);
 /* tls_client_cert_names - does the peer's certificate name host? */
 int tls_client_cert_names(const struct io *io, const char *host);
 /* tls_end - close_notify (best effort) and free the session */

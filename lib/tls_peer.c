@@ -10,6 +10,7 @@
  * May touch:  those files (read only), the TLS session.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -260,4 +261,25 @@ tls_peer_names(const struct tls_conn *t, const char *host)
 	ok = gnutls_x509_crt_check_hostname2(crt, host, 0) != 0;
 	gnutls_x509_crt_deinit(crt);
 	return ok;
+}
+
+/* tls_info_setenv - sslserver's SSL_* variables for queue filters and
+ * checkpassword programs */
+void
+tls_info_setenv(const struct tls_info *i)
+{
+	char n[32];
+
+	setenv("SSL_PROTOCOL", i->protocol, 1);
+	setenv("SSL_CIPHER", i->cipher, 1);
+	snprintf(n, sizeof(n), "%u", i->keybits);
+	setenv("SSL_CIPHER_USEKEYSIZE", n, 1);
+	setenv("SSL_CIPHER_ALGKEYSIZE", n, 1);
+	setenv("SSL_CLIENT_VERIFY", !i->has_client_cert ? "NONE" :
+	    i->client_verified ? "SUCCESS" : "FAILED", 1);
+	if (i->has_client_cert) {
+		setenv("SSL_CLIENT_S_DN", i->client_dn, 1);
+		setenv("SSL_CLIENT_S_DN_CN", i->client_cn, 1);
+		setenv("SSL_CLIENT_S_DN_Email", i->client_email, 1);
+	}
 }

@@ -67,20 +67,11 @@ qmtp_tls_start(struct io *io, struct remote_job *job, struct buf *why, char *inf
     size_t infosize)
 {
 	const struct tls_policy *p = &job->tls;
-	struct tls_client_opts o = {
-		.cafile = p->cafile, .priorities = p->ciphers,
-		.certfile = job->certfile[0] ? job->certfile : NULL,
-		.keyfile = job->keyfile[0] ? job->keyfile : NULL,
-		.verify = p->mode == TLSP_VERIFY ? TLS_VERIFY_CHAIN :
-		    p->mode == TLSP_WILDCARD ? TLS_VERIFY_HOST :
-		    p->mode == TLSP_NAME ? TLS_VERIFY_NAME : TLS_VERIFY_NONE,
-		.pin = p->mode == TLSP_PIN ? p->pin : NULL,
-	};
+	struct tls_client_opts o;
 	struct tls_info i;
 	char err[512];
 
-	o.why = err;
-	o.whysize = sizeof(err);
+	tls_policy_client_opts(job, &o, err, sizeof(err));
 	if ((qmtp_tls == NULL && tls_client_init(&qmtp_tls, &o) < 0) ||
 	    tls_start(qmtp_tls, io, job->relayname, (unsigned)job->cfg->timeoutremote, err,
 	    sizeof(err)) < 0) {

@@ -105,6 +105,12 @@ struct tls_policy {
 int tls_policy_find(const struct cfg_list *list, const char *host, unsigned port,
     struct tls_policy *p);
 const char *tls_policy_name(enum tlsp_mode m);
+struct remote_job;
+struct tls_client_opts;
+/* tls_policy_client_opts - TLS client options for job: its tlsdestinations
+ * rule and its domaincerts certificate; setup errors go into why */
+void tls_policy_client_opts(const struct remote_job *job, struct tls_client_opts *o,
+    char *why, size_t whysize);
 
 /* report.c - qmail-remote's output on fd 1 */
 void report_rcpt(char kind, const char *text, const char *smtptext);

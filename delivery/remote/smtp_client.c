@@ -152,16 +152,9 @@ smtp_starttls(struct io *io, struct remote_job *job, struct smtp_reply *rp,
 {
 	const struct tls_policy *p = &job->tls;
 	char err[512];
-	struct tls_client_opts o = {
-		.cafile = p->cafile, .priorities = p->ciphers,
-		.certfile = job->certfile, .keyfile = job->keyfile,
-		.keypass = job->keypass[0] != '\0' ? job->keypass : NULL,
-		.verify = p->mode == TLSP_VERIFY ? TLS_VERIFY_CHAIN :
-		    p->mode == TLSP_WILDCARD ? TLS_VERIFY_HOST :
-		    p->mode == TLSP_NAME ? TLS_VERIFY_NAME : TLS_VERIFY_NONE,
-		.pin = p->mode == TLSP_PIN ? p->pin : NULL,
-		.why = err, .whysize = sizeof(err),
-	};
+	struct tls_client_opts o;
+
+	tls_policy_client_opts(job, &o, err, sizeof(err));
 
 	if (!job->smtps) {
 		if (p->mode == TLSP_NEVER)

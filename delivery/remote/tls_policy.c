@@ -17,6 +17,7 @@
 
 #include "num.h"
 #include "remote.h"
+#include "tls.h"
 
 static enum tlsp_mode
 tls_policy_mark(char c)
@@ -126,4 +127,23 @@ tls_policy_name(enum tlsp_mode m)
 		"verify", "verify+wildcard", "verify+name", "pinned" };
 
 	return names[m];
+}
+
+void
+tls_policy_client_opts(const struct remote_job *job, struct tls_client_opts *o,
+    char *why, size_t whysize)
+{
+	const struct tls_policy *p = &job->tls;
+
+	*o = (struct tls_client_opts){
+		.cafile = p->cafile, .priorities = p->ciphers,
+		.certfile = job->certfile[0] != '\0' ? job->certfile : NULL,
+		.keyfile = job->keyfile[0] != '\0' ? job->keyfile : NULL,
+		.keypass = job->keypass[0] != '\0' ? job->keypass : NULL,
+		.verify = p->mode == TLSP_VERIFY ? TLS_VERIFY_CHAIN :
+		    p->mode == TLSP_WILDCARD ? TLS_VERIFY_HOST :
+		    p->mode == TLSP_NAME ? TLS_VERIFY_NAME : TLS_VERIFY_NONE,
+		.pin = p->mode == TLSP_PIN ? p->pin : NULL,
+		.why = why, .whysize = whysize,
+	};
 }

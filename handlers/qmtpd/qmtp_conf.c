@@ -120,19 +120,6 @@ qmtpd_rules(const struct peer *peer, const char *file, int require)
 	return r;
 }
 
-static void
-qmtpd_safeput(struct qqueue *qq, const char *p)
-{
-	for (; *p; p++) {
-		char c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(".@%+/=:-[]", c)))
-			c = '?';
-		qqueue_put(qq, &c, 1);
-	}
-}
-
 /* qmtpd_received - qmail's form without HELO: "Received: from HOST (info@IP)\n
  *   by LOCAL with QMTP; 25 Nov 2026 12:00:00 -0000\n" */
 void
@@ -147,15 +134,15 @@ qmtpd_received(struct qqueue *qq, const struct qmtpd_conf *c, const struct peer 
 	struct tm tm;
 
 	qqueue_puts(qq, "Received: from ");
-	qmtpd_safeput(qq, p->remotehost ? p->remotehost : "unknown");
+	qqueue_put_safe(qq, p->remotehost ? p->remotehost : "unknown");
 	qqueue_puts(qq, " (");
 	if (p->remoteinfo) {
-		qmtpd_safeput(qq, p->remoteinfo);
+		qqueue_put_safe(qq, p->remoteinfo);
 		qqueue_puts(qq, "@");
 	}
-	qmtpd_safeput(qq, p->remoteip);
+	qqueue_put_safe(qq, p->remoteip);
 	qqueue_puts(qq, ")\n  by ");
-	qmtpd_safeput(qq, local);
+	qqueue_put_safe(qq, local);
 	qqueue_puts(qq, " with ");
 	qmtpd_tls_with(qq, c);
 	gmtime_r(&now, &tm);

@@ -63,25 +63,6 @@ qmtpd_tls_load(struct qmtpd_conf *c)
 	return 0;
 }
 
-static void
-qmtpd_tls_setenv(const struct tls_info *i)
-{
-	char n[32];
-
-	setenv("SSL_PROTOCOL", i->protocol, 1);
-	setenv("SSL_CIPHER", i->cipher, 1);
-	snprintf(n, sizeof(n), "%u", i->keybits);
-	setenv("SSL_CIPHER_USEKEYSIZE", n, 1);
-	setenv("SSL_CIPHER_ALGKEYSIZE", n, 1);
-	setenv("SSL_CLIENT_VERIFY", !i->has_client_cert ? "NONE" :
-	    i->client_verified ? "SUCCESS" : "FAILED", 1);
-	if (i->has_client_cert) {
-		setenv("SSL_CLIENT_S_DN", i->client_dn, 1);
-		setenv("SSL_CLIENT_S_DN_CN", i->client_cn, 1);
-		setenv("SSL_CLIENT_S_DN_Email", i->client_email, 1);
-	}
-}
-
 /* qmtpd_tls_start - QMTP has no greeting: the handshake is the first thing */
 int
 qmtpd_tls_start(struct io *io, struct qmtpd_conf *c, const struct peer *p)
@@ -99,7 +80,7 @@ qmtpd_tls_start(struct io *io, struct qmtpd_conf *c, const struct peer *p)
 	}
 	c->tls.active = 1;
 	tls_get_info(io, i);
-	qmtpd_tls_setenv(i);
+	tls_info_setenv(i);
 	for (size_t n = strlen(i->verify_why); n > 0 && i->verify_why[n - 1] == ' '; n--)
 		i->verify_why[n - 1] = '\0';
 	if (i->client_verified && c->relayclient == NULL) {

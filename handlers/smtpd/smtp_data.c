@@ -156,20 +156,6 @@ blast(struct smtp_session *s, struct blast *b, int *ioerr)
 	return BLAST_DONE;
 }
 
-/* smtp_safeput - qmail's rule for text in the Received line: odd bytes become '?' */
-static void
-smtp_safeput(struct qqueue *qq, const char *p)
-{
-	for (; *p; p++) {
-		char c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(".@%+/=:-[]", c)))
-			c = '?';
-		qqueue_put(qq, &c, 1);
-	}
-}
-
 /* smtp_received - qmail's line: "Received: from HOST (HELO helo) (info@ip)\n
  *   by LOCAL with SMTP; 25 Nov 2026 12:00:00 -0000\n" */
 static void
@@ -187,20 +173,20 @@ smtp_received(struct smtp_session *s, struct qqueue *qq)
 	struct tm tm;
 
 	qqueue_puts(qq, "Received: from ");
-	smtp_safeput(qq, host);
+	qqueue_put_safe(qq, host);
 	if (s->seenhelo && strcasecmp(host, buf_str(&s->helo)) != 0) {
 		qqueue_puts(qq, " (HELO ");
-		smtp_safeput(qq, buf_str(&s->helo));
+		qqueue_put_safe(qq, buf_str(&s->helo));
 		qqueue_puts(qq, ")");
 	}
 	qqueue_puts(qq, " (");
 	if (smtp_sec_remoteinfo(s)) {
-		smtp_safeput(qq, smtp_sec_remoteinfo(s));
+		qqueue_put_safe(qq, smtp_sec_remoteinfo(s));
 		qqueue_puts(qq, "@");
 	}
-	smtp_safeput(qq, p->remoteip);
+	qqueue_put_safe(qq, p->remoteip);
 	qqueue_puts(qq, ")\n  by ");
-	smtp_safeput(qq, local);
+	qqueue_put_safe(qq, local);
 	qqueue_puts(qq, " with ");
 	buf_init(&with, 512);
 	smtp_sec_with(s, &with);

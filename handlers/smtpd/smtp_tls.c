@@ -164,25 +164,6 @@ smtp_sec_is_implicit(void)
 	return smtp_sec_conf.implicit || smtp_env_is("SMTPS", "1");
 }
 
-static void
-smtp_sec_setenv(const struct tls_info *i)
-{
-	char n[32];
-
-	setenv("SSL_PROTOCOL", i->protocol, 1);
-	setenv("SSL_CIPHER", i->cipher, 1);
-	snprintf(n, sizeof(n), "%u", i->keybits);
-	setenv("SSL_CIPHER_USEKEYSIZE", n, 1);
-	setenv("SSL_CIPHER_ALGKEYSIZE", n, 1);
-	setenv("SSL_CLIENT_VERIFY", !i->has_client_cert ? "NONE" :
-	    i->client_verified ? "SUCCESS" : "FAILED", 1);
-	if (i->has_client_cert) {
-		setenv("SSL_CLIENT_S_DN", i->client_dn, 1);
-		setenv("SSL_CLIENT_S_DN_CN", i->client_cn, 1);
-		setenv("SSL_CLIENT_S_DN_Email", i->client_email, 1);
-	}
-}
-
 /* smtp_sec_implicit - SMTPS: the handshake comes before the greeting */
 int
 smtp_sec_implicit(struct io *io, unsigned timeout)
@@ -208,7 +189,7 @@ smtp_sec_started(struct smtp_session *s)
 
 	s->sec.has_tls = 1;
 	tls_get_info(s->io, i);
-	smtp_sec_setenv(i);
+	tls_info_setenv(i);
 	snprintf(d, sizeof(d), "%s %s resumed=%d cert=%s%s%s", i->protocol, i->cipher,
 	    i->resumed, !i->has_client_cert ? "none" : i->client_verified ? "verified" :
 	    "unverified", i->has_client_cert ? " dn=" : "", i->client_dn);

@@ -101,6 +101,21 @@ qqueue_puts(struct qqueue *q, const char *s)
 	qqueue_put(q, s, strlen(s));
 }
 
+/* qqueue_put_safe - qmail's rule for peer text in a Received line: letters,
+ * digits and .@%+/=:-[] pass, every other byte becomes '?' */
+void
+qqueue_put_safe(struct qqueue *q, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(".@%+/=:-[]", c)))
+			c = '?';
+		qqueue_put(q, &c, 1);
+	}
+}
+
 static void
 qqueue_envelope_add(struct qqueue *q, char kind, const char *addr)
 {

@@ -49,6 +49,9 @@ int qqueue_start(struct qqueue *q);
 /* qqueue_put - append message bytes (buffered); errors are remembered, not returned */
 void qqueue_put(struct qqueue *q, const void *p, size_t n);
 void qqueue_puts(struct qqueue *q, const char *s);
+/* qqueue_put_safe - peer text for a Received line: bytes outside letters,
+ * digits and .@%+/=:-[] become '?' (qmail's safeput) */
+void qqueue_put_safe(struct qqueue *q, const char *s);
 /* qqueue_from / qqueue_to - envelope sender (once) and recipients */
 void qqueue_from(struct qqueue *q, const char *sender);
 void qqueue_to(struct qqueue *q, const char *recipient);
