@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cdbfile.h"
 #include "home.h"
 #include "log.h"
 #include "mail/exitcode.h"
@@ -85,10 +86,12 @@ mf_range(struct cdb_make *cm, const char *key, const struct buf *v)
 	return 0;
 }
 
-/* mf_line - one rule; 0 added or skipped, -1 malformed (exit 100), -2 write error */
+/* mf_line - one rule; 0 added or skipped, CDBFILE_BAD malformed, CDBFILE_WRITE
+ * write error; v (a struct buf) is scratch space for the value */
 static int
-mf_line(struct cdb_make *cm, char *line, struct buf *v)
+mf_line(struct cdb_make *cm, char *line, void *scratch)
 {
+	struct buf *v = scratch;
 	size_t n = strlen(line);
 	char *amp;
 	int r;
@@ -100,52 +103,12 @@ mf_line(struct cdb_make *cm, char *line, struct buf *v)
 	lower(line);
 	amp = strchr(line, '&');
 	if (amp == NULL || amp == line || mf_value(amp + 1, v) < 0)
-		return -1;
+		return CDBFILE_BAD;
 	*amp = '\0';
 	if ((r = mf_range(cm, line, v)) <= 0)
-		return r < 0 ? -1 : 0;
+		return r < 0 ? CDBFILE_BAD : 0;
 	return cdb_make_add(cm, line, (unsigned)(amp - line), buf_str(v),
-	    (unsigned)buf_len(v)) < 0 ? -2 : 0;
-}
-
-/* mf_compile - src into tmp as a cdb, then rename over dst; the old cdb stays on error */
-static int
-mf_compile(const char *src, const char *tmp, const char *dst)
-{
-	char line[MF_LINE_MAX + 2];
-	struct cdb_make cm;
-	struct buf v;
-	FILE *in;
-	int fd, r;
-
-	if ((in = fopen(src, "re")) == NULL)
-		log_fatal(EXIT_TEMP, "open %s: %m", src);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		log_fatal(EXIT_TEMP, "create %s: %m", tmp);
-	buf_init(&v, MF_LINE_MAX + 2);
-	cdb_make_start(&cm, fd);
-	while (fgets(line, sizeof(line), in)) {
-		if (strchr(line, '\n') == NULL && !feof(in)) {
-			unlink(tmp);
-			log_fatal(EXIT_PERM, "%s: line longer than %d bytes", src, MF_LINE_MAX);
-		}
-		if ((r = mf_line(&cm, line, &v)) == -1) {
-			unlink(tmp);
-			log_fatal(EXIT_PERM, "%s: cannot parse: %s", src, line);
-		}
-		if (r < 0)
-			log_fatal(EXIT_TEMP, "write %s: %m", tmp);
-	}
-	if (ferror(in))
-		log_fatal(EXIT_TEMP, "read %s: %m", src);
-	fclose(in);
-	buf_free(&v);
-	if (cdb_make_finish(&cm) < 0 || fsync(fd) < 0 || close(fd) < 0)
-		log_fatal(EXIT_TEMP, "write %s: %m", tmp);
-	if (rename(tmp, dst) < 0)
-		log_fatal(EXIT_TEMP, "rename %s to %s: %m", tmp, dst);
-	return 0;
+	    (unsigned)buf_len(v)) < 0 ? CDBFILE_WRITE : 0;
 }
 
 /* main - no arguments: the paths are fixed under the qmail home */
@@ -153,6 +116,8 @@ int
 main(int argc, char **argv)
 {
 	char src[4096], tmp[4096], dst[4096];
+	struct buf v;
+	int r;
 
 	(void)argv;
 	if (argc > 1)
@@ -162,5 +127,8 @@ main(int argc, char **argv)
 	    home_path(tmp, sizeof(tmp), "control/mailfromrules.tmp") < 0 ||
 	    home_path(dst, sizeof(dst), "control/mailfromrules.cdb") < 0)
 		log_fatal(EXIT_TEMP, "qmail home path too long");
-	return mf_compile(src, tmp, dst);
+	buf_init(&v, MF_LINE_MAX + 2);
+	r = cdbfile_compile(src, tmp, dst, MF_LINE_MAX, mf_line, &v);
+	buf_free(&v);
+	return r;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdbfile.h"
 #include "home.h"
 #include "log.h"
 #include "mail/exitcode.h"
@@ -25,11 +26,12 @@
 
 /* recipients_add - one line of the source file as a cdb key */
 static int
-recipients_add(struct cdb_make *cm, char *line)
+recipients_add(struct cdb_make *cm, char *line, void *unused)
 {
 	char key[RCPT_LINE_MAX + 2];
 	size_t n = strlen(line);
 
+	(void)unused;
 	while (n > 0 && strchr(" \t\r\n", line[n - 1]))
 		n--;
 	if (n == 0 || line[0] == '#')
@@ -37,38 +39,7 @@ recipients_add(struct cdb_make *cm, char *line)
 	key[0] = ':';
 	for (size_t i = 0; i < n; i++)
 		key[i + 1] = (char)tolower((unsigned char)line[i]);
-	return cdb_make_add(cm, key, (unsigned)n + 1, "", 0);
-}
-
-/* recipients_compile - src into tmp as a cdb, then rename over dst */
-static int
-recipients_compile(const char *src, const char *tmp, const char *dst)
-{
-	char line[RCPT_LINE_MAX + 2];
-	struct cdb_make cm;
-	FILE *in;
-	int fd;
-
-	if ((in = fopen(src, "r")) == NULL)
-		log_fatal(EXIT_TEMP, "open %s: %m", src);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		log_fatal(EXIT_TEMP, "create %s: %m", tmp);
-	cdb_make_start(&cm, fd);
-	while (fgets(line, sizeof(line), in)) {
-		if (strchr(line, '\n') == NULL && !feof(in))
-			log_fatal(EXIT_PERM, "%s: line longer than %d bytes", src, RCPT_LINE_MAX);
-		if (recipients_add(&cm, line) < 0)
-			log_fatal(EXIT_TEMP, "write %s: %m", tmp);
-	}
-	if (ferror(in))
-		log_fatal(EXIT_TEMP, "read %s: %m", src);
-	fclose(in);
-	if (cdb_make_finish(&cm) < 0 || fsync(fd) < 0 || close(fd) < 0)
-		log_fatal(EXIT_TEMP, "write %s: %m", tmp);
-	if (rename(tmp, dst) < 0)
-		log_fatal(EXIT_TEMP, "rename %s to %s: %m", tmp, dst);
-	return 0;
+	return cdb_make_add(cm, key, (unsigned)n + 1, "", 0) < 0 ? CDBFILE_WRITE : 0;
 }
 
 /* main - no arguments: the paths are fixed under the qmail home */
@@ -85,5 +56,5 @@ main(int argc, char **argv)
 	    home_path(tmp, sizeof(tmp), "users/recipients.tmp") < 0 ||
 	    home_path(dst, sizeof(dst), "users/recipients.cdb") < 0)
 		log_fatal(EXIT_TEMP, "qmail home path too long");
-	return recipients_compile(src, tmp, dst);
+	return cdbfile_compile(src, tmp, dst, RCPT_LINE_MAX, recipients_add, NULL);
 }
