@@ -164,6 +164,29 @@ tls_readfile(const char *name)
 	return b;
 }
 
+/* tls_free_port - p, or the first of p + 50, p + 100, ... that nothing holds:
+ * the test ports lie in the ephemeral range, where a client socket may sit */
+static int
+tls_free_port(int p)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int k = 0; k < 18; k++) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+		cr_assert(s >= 0);
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		sa.sin_port = htons((unsigned short)(p + 50 * k));
+		r = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+		close(s);
+		if (r == 0)
+			return p + 50 * k;
+	}
+	return p;
+}
+
 static void
 tls_spawn(int p, const char *cmd)
 {
@@ -189,6 +212,7 @@ tls_serve(int p, const char *env, const char *args)
 {
 	char cmd[4096];
 
+	p = tls_free_port(p);
 	snprintf(cmd, sizeof(cmd), "cd %s && exec env QMAILHOME=%s/home QQREC=%s/rec "
 	    "QMAILQUEUE=%s/tests/handlers/tls-qq.sh CREDENTIALS_DIRECTORY=%s/creds "
 	    "AUTHSLEEP=0 %s tcpserver -R -H -l localhost 127.0.0.1 %d "
@@ -205,6 +229,7 @@ tls_serve_sa(int p, const char *eopts, const char *args)
 {
 	char cmd[4096];
 
+	p = tls_free_port(p);
 	snprintf(cmd, sizeof(cmd), "cd %s && exec systemd-socket-activate --inetd -a "
 	    "-l 127.0.0.1:%d -E QMAILHOME=%s/home -E QQREC=%s/rec "
 	    "-E QMAILQUEUE=%s/tests/handlers/tls-qq.sh -E CREDENTIALS_DIRECTORY=%s/creds "
