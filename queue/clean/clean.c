@@ -31,8 +31,37 @@ clean_unlink_path(const char *fn)
 	return 0;
 }
 
-/* clean_unlink - remove queue file DIR/SPLIT/ID and, for intd/ and todo/,
- * qmail 1.03's flat DIR/ID too (an old queue picked up as it is; ids below
+/* clean_has_flat - does intd/ or todo/ hold a flat file of qmail 1.03 (a
+ * name that is not one of the split directories)? Only qmail 1.03's
+ * qmail-queue made them, so one look at the first request is enough and
+ * a queue without them costs no extra unlink per message. */
+static int
+clean_has_flat(void)
+{
+	static const char *const dirs[] = { "intd", "todo" };
+	static int flat = -1;
+	struct dirent *d;
+	DIR *dir;
+
+	if (flat >= 0)
+		return flat;
+	flat = 0;
+	for (size_t i = 0; i < 2 && !flat; i++) {
+		if ((dir = opendir(dirs[i])) == NULL)
+			continue;
+		while (!flat && (d = readdir(dir)) != NULL) {
+			unsigned long id;
+
+			flat = num_parse_uint(d->d_name, 0, (unsigned long)-1, &id) == 0 &&
+			    id >= QFS_SPLIT;
+		}
+		closedir(dir);
+	}
+	return flat;
+}
+
+/* clean_unlink - remove queue file DIR/SPLIT/ID and, for intd/ and todo/ of
+ * a queue taken over from qmail 1.03, its flat DIR/ID too (ids below
  * QFS_SPLIT would name a split directory, and no message file has one) */
 static int
 clean_unlink(enum qfs_dir dir, unsigned long id)
@@ -41,7 +70,7 @@ clean_unlink(enum qfs_dir dir, unsigned long id)
 
 	if (qfs_path(fn, sizeof(fn), dir, id) < 0 || clean_unlink_path(fn) < 0)
 		return -1;
-	if (dir == QFS_MESS || id < QFS_SPLIT)
+	if (dir == QFS_MESS || id < QFS_SPLIT || !clean_has_flat())
 		return 0;
 	snprintf(fn, sizeof(fn), "%s/%lu", dir == QFS_INTD ? "intd" : "todo", id);
 	return clean_unlink_path(fn);
