@@ -148,15 +148,8 @@ qmqpd_serve(int rfd, int wfd)
 	struct io io;
 	int code, r;
 
-	peer_get(&peer, rfd);
-	r = qmtpd_rules(&peer, "control/rules.qmqpd.cdb", 1);
-	if (r == 1)
-		return QMTPD_EXIT_DROP;
-	smtpd_tcpenv(&peer);	/* TCPREMOTEIP & co. for queue filters, as qmail-smtpd */
-	if (r < 0 || qmtpd_conf_load(&conf, "QMQP") < 0) {
-		log_err("qmqp: unable to read controls: closing");
-		return EXIT_TEMP;
-	}
+	if ((r = qmtpd_open(rfd, "control/rules.qmqpd.cdb", 1, "QMQP", &peer, &conf)) != 0)
+		return r;
 	conf.relay_all = 1;
 	io_init_fd(&io, rfd, wfd, (unsigned)conf.timeout);
 	code = qmqpd_session(&io, &conf, &peer);

@@ -84,6 +84,11 @@ void qmtpd_conf_free(struct qmtpd_conf *c);
 /* qmtpd_rules - control/<file> (tcprules cdb) for this client: 0, 1 deny, -1 error;
  * require: no file or no matching rule also denies */
 int qmtpd_rules(const struct peer *peer, const char *file, int require);
+/* qmtpd_open - the start both receivers share: the peer, its rule in
+ * control/<rules> (require: no rule means deny), the TCP environment and
+ * proto's controls; 0 go on, QMTPD_EXIT_DROP denied, EXIT_TEMP (logged) */
+int qmtpd_open(int rfd, const char *rules, int require, const char *proto,
+    struct peer *peer, struct qmtpd_conf *conf);
 void qmtpd_received(struct qqueue *qq, const struct qmtpd_conf *c, const struct peer *p);
 /* qmtpd_log - s/qmail's unified line: "qmail-qmtpd: pid P Action::Type::Condition
  * P:QMTP S:ip:host F:from T:rcpt 'info'" (from, rcpt, info may be NULL) */

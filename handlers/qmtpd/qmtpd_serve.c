@@ -23,13 +23,11 @@ qmtpd_serve(int rfd, int wfd)
 	struct io io;
 	int code, r;
 
-	peer_get(&peer, rfd);
-	r = qmtpd_rules(&peer, "control/rules.qmtpd.cdb", 0);
-	if (r == 1)
-		return QMTPD_EXIT_DROP;
-	smtpd_tcpenv(&peer);	/* TCPREMOTEIP & co. for queue filters, as qmail-smtpd */
-	if (r < 0 || qmtpd_conf_load(&conf, "QMTP") < 0 || qmtpd_tls_load(&conf) < 0) {
+	if ((r = qmtpd_open(rfd, "control/rules.qmtpd.cdb", 0, "QMTP", &peer, &conf)) != 0)
+		return r;
+	if (qmtpd_tls_load(&conf) < 0) {
 		log_err("qmtp: unable to read controls: closing");
+		qmtpd_conf_free(&conf);
 		return EXIT_TEMP;
 	}
 	io_init_fd(&io, rfd, wfd, (unsigned)conf.timeout);
@@ -40,4 +38,22 @@ qmtpd_serve(int rfd, int wfd)
 	qmtpd_tls_end(&io, &conf);
 	qmtpd_conf_free(&conf);
 	return code;
+}
+
+int
+qmtpd_open(int rfd, const char *rules, int require, const char *proto,
+    struct peer *peer, struct qmtpd_conf *conf)
+{
+	int r;
+
+	peer_get(peer, rfd);
+	r = qmtpd_rules(peer, rules, require);
+	if (r == 1)
+		return QMTPD_EXIT_DROP;
+	smtpd_tcpenv(peer);	/* TCPREMOTEIP & co. for queue filters, as qmail-smtpd */
+	if (r < 0 || qmtpd_conf_load(conf, proto) < 0) {
+		log_err("%s: unable to read controls: closing", proto);
+		return EXIT_TEMP;
+	}
+	return 0;
 }
